@@ -1,0 +1,113 @@
+// The simulated kernel instance: boots a machine description into memory, nodes, counters and
+// the pseudo-files that expose them. The composition root of src/kernel: each subsystem owns
+// its mechanism and registers its own files here, as initcalls do.
+import createDebug from 'debug';
+import { Kernfs, StaticDir, mkdirp } from '../kernfs/index.js';
+import { PAGE_SIZE, type MachineConfig } from './config/machine.js';
+import { Prng } from './lib/prng.js';
+import { buildPhysLayout, type PhysLayout } from './mm/memblock.js';
+import { PageAllocator, type Allocation } from './mm/page_alloc.js';
+import { VmCounters } from './mm/vmstat_counters.js';
+import { NumaTopology } from './numa/topology.js';
+import { Clock, type ClockMode } from './time/clock.js';
+import { registerCpuSysfs } from './drivers/cpu_sysfs.js';
+import { registerMemorySysfs } from './mm/memory_sysfs.js';
+import { registerMeminfo } from './mm/meminfo.js';
+import { registerMemoryTiers } from './mm/memory_tiers.js';
+import { registerVmstat } from './mm/vmstat.js';
+import { registerNodeSysfs } from './numa/node_sysfs.js';
+import { registerIomem } from './resource/iomem.js';
+import { NumaBalancingParams, registerNumaBalancing } from './sched/numa_balancing.js';
+import { registerKernelSysctls, KernelSysctls } from './sysctl/kernel_table.js';
+
+const trace = createDebug('tiersim:kernel');
+
+export interface BootOptions {
+  readonly seed?: number;
+  readonly clock?: ClockMode;
+}
+
+/** Kernel memory allocated at boot on one node, by kind (for meminfo/vmstat). */
+export interface BootKernelMemory {
+  readonly slabReclaimablePages: number;
+  readonly slabUnreclaimablePages: number;
+  readonly kernelStackKb: number;
+  readonly pageTablePages: number;
+  readonly percpuPages: number;
+  readonly allocation: Allocation;
+}
+
+export class Kernel {
+  readonly clock: Clock;
+  readonly rng: Prng;
+  readonly layout: PhysLayout;
+  readonly vm = new VmCounters();
+  readonly alloc: PageAllocator;
+  readonly numa: NumaTopology;
+  /** Boot-time kernel allocations per node. */
+  readonly bootMemory = new Map<number, BootKernelMemory>();
+  /** NUMA balancing tunables (sysctl + debugfs sched). */
+  readonly numaBalancing: NumaBalancingParams;
+  /** Other /proc/sys/kernel values modelled (openEuler mem_sampling). */
+  readonly sysctls: KernelSysctls;
+  /** The root of every pseudo-file: `sys/...`, `proc/...`, `sim/...`. */
+  readonly root = new StaticDir();
+  readonly fs: Kernfs;
+
+  constructor(
+    readonly config: MachineConfig,
+    opts: BootOptions = {},
+  ) {
+    this.clock = new Clock(opts.clock ?? 'virtual');
+    this.rng = new Prng(opts.seed ?? 1);
+    this.layout = buildPhysLayout(config);
+    this.alloc = new PageAllocator(this.layout, config, this.vm);
+    this.numa = new NumaTopology(config, this.alloc);
+    this.numaBalancing = new NumaBalancingParams(config.numaBalancingDefault);
+    this.sysctls = new KernelSysctls();
+    this.bootAllocations();
+    this.fs = new Kernfs(this.root);
+
+    registerNodeSysfs(this);
+    registerCpuSysfs(this);
+    registerMemorySysfs(this);
+    registerMemoryTiers(this);
+    registerIomem(this);
+    registerMeminfo(this);
+    registerVmstat(this);
+    registerNumaBalancing(this);
+    registerKernelSysctls(this);
+    trace('booted %s: %d nodes, %d blocks, seed %d', config.name, config.nodes.length, this.layout.blocks.length, opts.seed ?? 1);
+  }
+
+  /** The static directory at `path` (created if missing), for a subsystem to add files to. */
+  dir(path: string): StaticDir {
+    return mkdirp(this.root, path);
+  }
+
+  /** Slab, kernel stacks, page tables and per-cpu areas every node with CPUs allocates at boot. */
+  private bootAllocations(): void {
+    for (const node of this.config.nodes) {
+      const pages = Math.floor(node.bootKernelBytes / PAGE_SIZE);
+      if (pages === 0) continue;
+      const allocation = this.alloc.alloc(node.id, pages, { movable: false, thisNode: true });
+      const kernelStackKb = Math.min(node.cpus.length * 128, Math.floor((pages * 4) / 4)); // ~8 kthreads x 16 KiB per CPU
+      const stackPages = kernelStackKb / 4;
+      const pageTablePages = Math.floor((pages - stackPages) * 0.05);
+      const percpuPages = Math.floor((pages - stackPages) * 0.05);
+      const slab = pages - stackPages - pageTablePages - percpuPages;
+      const slabReclaimablePages = Math.floor(slab * 0.55);
+      const slabUnreclaimablePages = slab - slabReclaimablePages;
+      this.bootMemory.set(node.id, { slabReclaimablePages, slabUnreclaimablePages, kernelStackKb, pageTablePages, percpuPages, allocation });
+      this.vm.modNode(node.id, 'nr_slab_reclaimable', slabReclaimablePages);
+      this.vm.modNode(node.id, 'nr_slab_unreclaimable', slabUnreclaimablePages);
+      this.vm.modNode(node.id, 'nr_kernel_stack', kernelStackKb);
+      this.vm.modNode(node.id, 'nr_page_table_pages', pageTablePages);
+    }
+  }
+}
+
+/** Boot a kernel on a machine. */
+export function bootKernel(config: MachineConfig, opts: BootOptions = {}): Kernel {
+  return new Kernel(config, opts);
+}

@@ -1,0 +1,61 @@
+// Memory block onlining and offlining (mm/memory_hotplug.c: online_pages / offline_pages).
+// Offlining isolates the block, migrates its movable pages elsewhere and fails with EBUSY when
+// an unmovable page pins it or when there is nowhere to put the movable ones. The /proc/iomem
+// System RAM resource is untouched: only remove_memory() releases it, as in the kernel.
+import createDebug from 'debug';
+import { EBUSY } from '../../kernfs/index.js';
+import type { MemoryBlock, ZoneType } from './memblock.js';
+import { zoneAllowed, type PageAllocator } from './page_alloc.js';
+import type { VmCounters } from './vmstat_counters.js';
+
+const trace = createDebug('tiersim:hotplug');
+
+/**
+ * Take a block's memory out of its node.
+ * @throws EBUSY when the block holds unmovable pages or its movable pages cannot be migrated
+ */
+export function offlineBlock(alloc: PageAllocator, vm: VmCounters, block: MemoryBlock): void {
+  if (block.unmovablePages > 0) {
+    trace('memory%d: %d unmovable pages, EBUSY', block.index, block.unmovablePages);
+    throw EBUSY;
+  }
+  const toMove = block.movablePages;
+  if (toMove > 0) {
+    // Migration targets: the block's own node first, then its zonelist (alloc_migration_target).
+    const order = alloc.zonelists.get(block.nid) ?? [block.nid];
+    const targets: MemoryBlock[] = [];
+    let room = 0;
+    for (const nid of order) {
+      for (const b of alloc.blocksOf(nid)) {
+        if (b === block || !b.online || !zoneAllowed(b.zone, true) || b.freePages === 0) continue;
+        targets.push(b);
+        room += b.freePages;
+      }
+    }
+    if (room < toMove) {
+      trace('memory%d: %d movable pages, only %d free elsewhere, EBUSY', block.index, toMove, room);
+      throw EBUSY;
+    }
+    let left = toMove;
+    for (const t of targets) {
+      if (left === 0) break;
+      const take = Math.min(left, t.freePages);
+      t.freePages -= take;
+      t.movablePages += take;
+      left -= take;
+    }
+    block.movablePages = 0;
+    vm.countEvent('pgmigrate_success', toMove);
+  }
+  block.freePages = 0;
+  block.online = false;
+  trace('memory%d offline (%d pages migrated)', block.index, toMove);
+}
+
+/** Give a block's memory back to its node, into `zone`. */
+export function onlineBlock(block: MemoryBlock, zone: ZoneType): void {
+  block.zone = zone;
+  block.online = true;
+  block.freePages = block.nrPages - block.reservedPages - block.unmovablePages - block.movablePages;
+  trace('memory%d online in %s', block.index, zone);
+}

@@ -1,0 +1,106 @@
+// The file-description layer written once for every pseudo-file: per-open snapshots, offsets,
+// partial writes and the open-time permission rules of fs/kernfs/file.c, fs/seq_file.c,
+// fs/proc/proc_sysctl.c and fs/debugfs/file.c. Files themselves never see an offset.
+import { EACCES, EINVAL, EIO } from './errno.js';
+import type { Cred, KFile } from './node.js';
+
+/** Bytes of one write(2) a sysfs store sees (PAGE_SIZE; kernfs_fop_write_iter). */
+export const SYSFS_WRITE_MAX = 4096;
+/** Bytes of one write(2) a sysctl handler looks at (PAGE_SIZE - 1; proc_sys_call_handler). */
+export const SYSCTL_WRITE_MAX = 4095;
+
+export const O_ACCMODE = 3;
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_RDWR = 2;
+
+/** st_size as the kernel reports it for a file of this kind. */
+export function fileSize(file: KFile): number {
+  if (file.kind === 'sysfs') return file.size ?? 4096;
+  return 0;
+}
+
+/** One open file description. */
+export class OpenFile {
+  private snapshot: Buffer | undefined;
+
+  private constructor(
+    readonly file: KFile,
+    readonly readable: boolean,
+    readonly writable: boolean,
+    readonly cred: Cred,
+  ) {}
+
+  /**
+   * open(2) on a pseudo-file.
+   * @throws EACCES when DAC forbids it (non-root caller), or when a sysfs attribute lacks the
+   *   show/store the access mode needs (sysfs_kf_open rule, which applies even to root).
+   */
+  static open(file: KFile, flags: number, cred: Cred): OpenFile {
+    const acc = flags & O_ACCMODE;
+    const readable = acc === O_RDONLY || acc === O_RDWR;
+    const writable = acc === O_WRONLY || acc === O_RDWR;
+    // DAC against root:root ownership; FUSE's default_permissions does the same in the kernel.
+    if (cred.uid !== 0) {
+      if (readable && (file.mode & 0o004) === 0) throw EACCES;
+      if (writable && (file.mode & 0o002) === 0) throw EACCES;
+    }
+    // kernfs: opening for a direction the attribute has no method for is EACCES, even for root.
+    if (file.kind === 'sysfs') {
+      if (readable && !file.show) throw EACCES;
+      if (writable && !file.store) throw EACCES;
+    }
+    return new OpenFile(file, readable, writable, cred);
+  }
+
+  /**
+   * read(2) at `pos`. Content is generated when a read starts at offset 0 (or on the first
+   * read) and later offsets are served from that snapshot, so one open file reads consistently
+   * while the simulation moves on.
+   */
+  read(pos: number, len: number): Buffer {
+    const { file } = this;
+    if (!this.readable) throw EINVAL; // read(2) on an O_WRONLY fd is EBADF in the VFS; FUSE never sends it
+    if (!file.show) throw file.kind === 'seq' ? EIO : EINVAL; // debugfs without .read: the VFS says EINVAL
+    if (file.kind === 'sysctl') {
+      // proc_sys_call_handler: a read at offset > 0 is EOF, and a short buffer truncates.
+      if (pos > 0) return Buffer.alloc(0);
+      return Buffer.from(file.show(), 'latin1').subarray(0, len);
+    }
+    if (pos === 0 || this.snapshot === undefined) this.snapshot = Buffer.from(file.show(), 'latin1');
+    return this.snapshot.subarray(pos, pos + len);
+  }
+
+  /**
+   * write(2) of `data` at `pos`: one store call per write.
+   * @returns bytes consumed (may be short: sysfs caps at 4096, sysctl reports what it parsed)
+   * @throws the store's KernelError, EINVAL for DAMON-style offset rules, EIO for read-only procfs
+   */
+  write(data: Buffer, pos: number): number {
+    const { file } = this;
+    if (!this.writable) throw EINVAL;
+    if (data.length === 0) return 0; // the VFS returns 0 before any handler runs
+    if (!file.store) throw file.kind === 'seq' ? EIO : EINVAL;
+    this.snapshot = undefined;
+    const ctx = { cred: this.cred };
+    switch (file.kind) {
+      case 'sysfs': {
+        const take = Math.min(data.length, SYSFS_WRITE_MAX);
+        file.store(data.subarray(0, take).toString('latin1'), ctx);
+        return take;
+      }
+      case 'sysctl': {
+        if (pos > 0) return 0; // sysctl_writes_strict=1: writes past the start are ignored
+        const take = Math.min(data.length, SYSCTL_WRITE_MAX);
+        const used = file.store(data.subarray(0, take).toString('latin1'), ctx);
+        return typeof used === 'number' ? Math.min(used, take) : data.length;
+      }
+      case 'debugfs':
+      case 'seq': {
+        if (file.rejectOffsetWrite && pos !== 0) throw EINVAL;
+        const used = file.store(data.toString('latin1'), ctx);
+        return typeof used === 'number' ? used : data.length;
+      }
+    }
+  }
+}

@@ -1,0 +1,181 @@
+// The pseudo-file vocabulary: directories, attributes and symlinks, the way kernfs, debugfs,
+// procfs and ctl_table let a subsystem declare its files (fs/kernfs, fs/sysfs/file.c,
+// fs/debugfs/file.c, fs/proc/proc_sysctl.c). A file is a show/store pair over state it does
+// not own; offsets, per-open buffers and partial writes belong to the FD layer (fd.ts).
+import { ENOTDIR } from './errno.js';
+
+/** Who is making the call. Through FUSE every caller that passed DAC is treated as root. */
+export interface Cred {
+  readonly uid: number;
+  /** CAP_SYS_ADMIN in the init user namespace. */
+  readonly capSysAdmin: boolean;
+}
+
+export const ROOT: Cred = Object.freeze({ uid: 0, capSysAdmin: true });
+
+/** Context handed to `store`. */
+export interface WriteCtx {
+  readonly cred: Cred;
+}
+
+/**
+ * How the file behaves under open/read/write, one per kernel filesystem:
+ * - `sysfs`: size 4096; show once per read at offset 0, later offsets from that snapshot;
+ *   each write(2) is one store (offset ignored), at most 4096 bytes taken.
+ * - `seq`: procfs seq_file; size 0; regenerated at offset 0, served from the snapshot.
+ * - `sysctl`: /proc/sys; size 0; a read at offset > 0 is EOF and a short first read truncates;
+ *   a write at offset > 0 is ignored (sysctl_writes_strict=1); store may consume less.
+ * - `debugfs`: size 0; the file's own read handler formats into a snapshot at offset 0.
+ */
+export type FileKind = 'sysfs' | 'seq' | 'sysctl' | 'debugfs';
+
+export interface KFile {
+  readonly type: 'file';
+  readonly kind: FileKind;
+  readonly mode: number;
+  /** st_size override (binary sysfs attributes such as cpulist). */
+  readonly size?: number;
+  /** Render the whole content. Throwing a KernelError fails the read with that errno. */
+  readonly show?: () => string;
+  /**
+   * Parse one write(2). Throw a KernelError to reject it (no state may change).
+   * Return the number of bytes consumed when less than the whole input (sysctl short writes).
+   */
+  readonly store?: (input: string, ctx: WriteCtx) => number | void;
+  /** debugfs: reject writes at a non-zero position with EINVAL (DAMON's rule). */
+  readonly rejectOffsetWrite?: boolean;
+}
+
+export interface KLink {
+  readonly type: 'link';
+  /** Target relative to the link's directory, like sysfs links: `../../memory/memory32`. */
+  readonly target: () => string;
+}
+
+export interface KDir {
+  readonly type: 'dir';
+  readonly mode: number;
+  /** Names of the children, in the order readdir returns them. */
+  list(): readonly string[];
+  /** One child by name, or undefined. Must be cheap: getattr calls it on every path step. */
+  lookup(name: string): KNode | undefined;
+}
+
+export type KNode = KFile | KLink | KDir;
+
+// ---------------------------------------------------------------------------------------------
+// Constructors. A subsystem's interface file declares its files with these.
+
+type FileSpec = Omit<KFile, 'type' | 'kind'>;
+
+/** A sysfs attribute (DEVICE_ATTR_RO/RW and friends). */
+export function attr(spec: FileSpec): KFile {
+  return { type: 'file', kind: 'sysfs', ...spec };
+}
+
+/** A procfs seq_file (proc_create_single / seq_operations). */
+export function seqFile(mode: number, show: () => string): KFile {
+  return { type: 'file', kind: 'seq', mode, show };
+}
+
+/** A /proc/sys entry (ctl_table). */
+export function sysctlFile(spec: Omit<FileSpec, 'size'>): KFile {
+  return { type: 'file', kind: 'sysctl', ...spec };
+}
+
+/** A debugfs file (debugfs_create_file / debugfs_create_u32). */
+export function debugfsFile(spec: Omit<FileSpec, 'size'>): KFile {
+  return { type: 'file', kind: 'debugfs', ...spec };
+}
+
+export function symlink(target: string | (() => string)): KLink {
+  return { type: 'link', target: typeof target === 'string' ? () => target : target };
+}
+
+/** A directory whose children are a mutable table, in insertion order. */
+export class StaticDir implements KDir {
+  readonly type = 'dir' as const;
+  private readonly children = new Map<string, KNode>();
+
+  constructor(
+    entries: Record<string, KNode> = {},
+    readonly mode = 0o755,
+  ) {
+    for (const [name, node] of Object.entries(entries)) this.children.set(name, node);
+  }
+
+  list(): readonly string[] {
+    return [...this.children.keys()];
+  }
+
+  lookup(name: string): KNode | undefined {
+    return this.children.get(name);
+  }
+
+  /** Add or replace a child. */
+  set(name: string, node: KNode): this {
+    this.children.set(name, node);
+    return this;
+  }
+
+  delete(name: string): boolean {
+    return this.children.delete(name);
+  }
+}
+
+export function dir(entries: Record<string, KNode> = {}, mode = 0o755): StaticDir {
+  return new StaticDir(entries, mode);
+}
+
+/** A directory computed from live state (one child per node, per memory block, ...). */
+export function dynamicDir(spec: {
+  list: () => readonly string[];
+  lookup: (name: string) => KNode | undefined;
+  mode?: number;
+}): KDir {
+  return { type: 'dir', mode: spec.mode ?? 0o755, list: spec.list, lookup: spec.lookup };
+}
+
+/**
+ * Two directories seen as one: names from `upper` win, `lower` fills in the rest. Used to lay
+ * the simulator's /proc/sys/kernel over a read-only view of the host's.
+ */
+export function overlayDir(upper: KDir, lower: KDir): KDir {
+  return {
+    type: 'dir',
+    mode: upper.mode,
+    list() {
+      const names = [...upper.list()];
+      const seen = new Set(names);
+      for (const name of lower.list()) if (!seen.has(name)) names.push(name);
+      return names;
+    },
+    lookup(name) {
+      const mine = upper.lookup(name);
+      if (mine === undefined) return lower.lookup(name);
+      const theirs = mine.type === 'dir' ? lower.lookup(name) : undefined;
+      return theirs?.type === 'dir' ? overlayDir(mine as KDir, theirs) : mine;
+    },
+  };
+}
+
+/**
+ * The static directory at `path` under `root`, created (0755) along the way if missing.
+ * @throws ENOTDIR when a component exists and is not a static directory
+ */
+export function mkdirp(root: StaticDir, path: string): StaticDir {
+  let cur = root;
+  for (const name of path.split('/').filter((c) => c !== '')) {
+    const next = cur.lookup(name);
+    if (next === undefined) {
+      const made = new StaticDir();
+      cur.set(name, made);
+      cur = made;
+    } else if (next instanceof StaticDir) {
+      cur = next;
+    } else {
+      throw ENOTDIR;
+    }
+  }
+  return cur;
+}
