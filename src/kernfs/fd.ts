@@ -46,7 +46,8 @@ export class OpenFile {
       if (writable && (file.mode & 0o002) === 0) throw EACCES;
     }
     // kernfs: opening for a direction the attribute has no method for is EACCES, even for root.
-    if (file.kind === 'sysfs') {
+    // sysctl: proc_sys_permission tests the table's own mode bits, root included.
+    if (file.kind === 'sysfs' || file.kind === 'sysctl') {
       if (readable && !file.show) throw EACCES;
       if (writable && !file.store) throw EACCES;
     }

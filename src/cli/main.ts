@@ -1,0 +1,57 @@
+// The tiersim command line (yargs): mount, shell, presets.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { CliError, DEFAULT_MACHINE, describeMachine, listPresets, loadMachine } from './machine.js';
+import { runMount } from './mount.js';
+
+async function main(argv: string[]): Promise<void> {
+  await yargs(argv)
+    .scriptName('tiersim')
+    .usage('$0 <command> [options]\n\nA simulated Linux tiered-memory machine whose kernel files are served over FUSE.')
+    .command(
+      'mount [dir]',
+      'boot a machine and serve its /sys and /proc files at DIR (foreground; Ctrl-C unmounts)',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: 'mount', describe: 'mount point (created if missing)' })
+          .option('machine', { alias: 'm', type: 'string', default: DEFAULT_MACHINE, describe: 'preset name or machine JSON file' })
+          .option('clock', { choices: ['realtime', 'virtual'] as const, default: 'realtime' as const, describe: 'simulated time follows the wall clock, or only explicit advances' })
+          .option('speed', { type: 'number', default: 1, describe: 'realtime clock scale (2 = twice as fast as the wall clock)' })
+          .option('seed', { type: 'number', default: 1, describe: 'PRNG seed: same seed, config and inputs give the same results' })
+          .option('allow-other', { type: 'boolean', default: false, describe: 'let other users enter the mount (allow_other; needs user_allow_other in /etc/fuse.conf for non-root)' }),
+      async (a) => {
+        if (!Number.isInteger(a.seed) || a.seed < 0) throw new CliError('--seed must be a non-negative integer', 2);
+        if (!(a.speed > 0)) throw new CliError('--speed must be a positive number', 2);
+        await runMount({ dir: a.dir, machine: a.machine, clock: a.clock, seed: a.seed, speed: a.speed, allowOther: a['allow-other'] });
+      },
+    )
+    .command(
+      'presets',
+      'list the machine presets',
+      (y) => y,
+      () => {
+        for (const name of listPresets()) process.stdout.write(`${describeMachine(loadMachine(name).config)}\n`);
+      },
+    )
+    .demandCommand(1, 'name a command; see --help')
+    .strict()
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`tiersim: ${msg}\nRun 'tiersim --help' for usage.\n`);
+      process.exit(2);
+    })
+    .help()
+    .parseAsync();
+}
+
+main(hideBin(process.argv)).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    if (err instanceof CliError) {
+      process.stderr.write(`tiersim: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    process.stderr.write(`tiersim: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(70);
+  },
+);

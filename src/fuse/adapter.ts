@@ -1,0 +1,125 @@
+// The FUSE adapter: fuse-native operations mapped onto a Kernfs tree, errno mapping and the
+// mount lifecycle. It knows no file by name and nothing about the kernel behind the tree.
+import createDebug from 'debug';
+import Fuse from 'fuse-native';
+import { isKernelError, type Kernfs } from '../kernfs/index.js';
+
+const trace = createDebug('tiersim:fuse');
+
+export interface FuseMountOptions {
+  /** Let other users in (allow_other); default: only the mounting user. */
+  readonly allowOther?: boolean;
+  /** Extra libfuse tracing on stderr (-o debug). */
+  readonly debug?: boolean;
+}
+
+/**
+ * libfuse options fuse-native's whitelist cannot express: direct_io (reads are never clipped
+ * at st_size, DESIGN.md §5), zero entry/attr/negative timeouts (directories appear and vanish),
+ * and nonempty (the default mount point may hold a placeholder file).
+ */
+const EXTRA_OPTIONS = 'direct_io,entry_timeout=0,attr_timeout=0,negative_timeout=0,nonempty';
+
+function errnoOf(err: unknown): number {
+  if (isKernelError(err)) return -err.errno;
+  trace('internal error: %O', err);
+  return -5; // EIO: a bug in the simulator, not a kernel rule
+}
+
+/** Run `fn`, answering `cb` with its result or with the kernel's negative errno. */
+function answer<T>(cb: (err: number, value?: T) => void, fn: () => T): void {
+  let value: T;
+  try {
+    value = fn();
+  } catch (err) {
+    cb(errnoOf(err));
+    return;
+  }
+  cb(0, value);
+}
+
+export class FuseMount {
+  private fuse: Fuse | undefined;
+  private readonly epoch = new Date();
+
+  constructor(
+    private readonly fs: Kernfs,
+    readonly mountpoint: string,
+    private readonly opts: FuseMountOptions = {},
+  ) {}
+
+  private ops(): Record<string, (...args: any[]) => void> {
+    const fs = this.fs;
+    const times = { mtime: this.epoch, atime: this.epoch, ctime: this.epoch };
+    const getattr = (path: string, cb: (err: number, st?: object) => void) =>
+      answer(cb, () => ({ ...fs.stat(path), ...times }));
+    return {
+      getattr,
+      fgetattr: (path: string, _fd: number, cb: (err: number, st?: object) => void) => getattr(path, cb),
+      readdir: (path: string, cb: (err: number, names?: readonly string[]) => void) => answer(cb, () => ['.', '..', ...fs.readdir(path)]),
+      readlink: (path: string, cb: (err: number, target?: string) => void) => answer(cb, () => fs.readlink(path)),
+      open: (path: string, flags: number, cb: (err: number, fh?: number) => void) => answer(cb, () => fs.open(path, flags)),
+      release: (_path: string, fh: number, cb: (err: number) => void) => {
+        fs.release(fh);
+        cb(0);
+      },
+      read: (_path: string, fh: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
+        try {
+          const data = fs.read(fh, len, pos);
+          data.copy(buf);
+          cb(data.length);
+        } catch (err) {
+          cb(errnoOf(err));
+        }
+      },
+      write: (_path: string, fh: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
+        try {
+          cb(fs.write(fh, Buffer.from(buf.subarray(0, len)), pos));
+        } catch (err) {
+          cb(errnoOf(err));
+        }
+      },
+      // O_TRUNC arrives as a truncate to 0: pseudo-files ignore it, as sysfs and procfs do.
+      truncate: (_path: string, _size: number, cb: (err: number) => void) => cb(0),
+      ftruncate: (_path: string, _fd: number, _size: number, cb: (err: number) => void) => cb(0),
+      // Creating files in sysfs/procfs is refused by the VFS with EACCES.
+      create: (_path: string, _mode: number, cb: (err: number) => void) => cb(-13),
+      statfs: (_path: string, cb: (err: number, st?: object) => void) =>
+        cb(0, { bsize: 4096, frsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, favail: 0, fsid: 0, flag: 0, namemax: 255 }),
+    };
+  }
+
+  /** Mount; resolves once the kernel has accepted the mount. A stale (ENOTCONN) mount is cleared first. */
+  mount(): Promise<void> {
+    const fuse = new Fuse(this.mountpoint, this.ops(), {
+      force: true,
+      mkdir: true,
+      defaultPermissions: true,
+      allowOther: this.opts.allowOther ?? false,
+      debug: this.opts.debug ?? false,
+      fsname: 'tiersim',
+      subtype: 'tiersim',
+    });
+    const base = fuse._fuseOptions.bind(fuse);
+    fuse._fuseOptions = () => {
+      const o = base();
+      return o ? `${o},${EXTRA_OPTIONS}` : `-o${EXTRA_OPTIONS}`;
+    };
+    trace('mounting %s with %s', this.mountpoint, fuse._fuseOptions());
+    return new Promise((resolve, reject) => {
+      fuse.mount((err) => {
+        if (err) return reject(err);
+        this.fuse = fuse;
+        resolve();
+      });
+    });
+  }
+
+  /** Unmount (fusermount -uz). Safe to call twice. */
+  unmount(): Promise<void> {
+    const fuse = this.fuse;
+    this.fuse = undefined;
+    if (!fuse) return Promise.resolve();
+    return new Promise((resolve, reject) => fuse.unmount((err) => (err ? reject(err) : resolve())));
+  }
+}

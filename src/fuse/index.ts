@@ -1,0 +1,2 @@
+// The FUSE adapter: the only code that knows fuse-native.
+export { FuseMount, type FuseMountOptions } from './adapter.js';
