@@ -14,7 +14,11 @@ function chompOne(s: string): string {
  * @throws EINVAL on any malformed input, ERANGE when the value exceeds `max`
  */
 export function kstrtoull(input: string, base = 0, max: bigint = 0xffffffffffffffffn): bigint {
-  let s = chompOne(input);
+  return parseUnsigned(chompOne(input), base, max);
+}
+
+function parseUnsigned(text: string, base: number, max: bigint): bigint {
+  let s = text;
   if (s.startsWith('+')) s = s.slice(1);
   let radix = base;
   if (radix === 0) {
@@ -36,12 +40,12 @@ export function kstrtoull(input: string, base = 0, max: bigint = 0xfffffffffffff
 export function kstrtoll(input: string, base = 0, min = -(1n << 63n), max = (1n << 63n) - 1n): bigint {
   const s = chompOne(input);
   if (s.startsWith('-')) {
-    const mag = kstrtoull(s.slice(1), base);
+    const mag = parseUnsigned(s.slice(1), base, 1n << 63n);
     const value = -mag;
     if (value < min) throw ERANGE;
     return value;
   }
-  const value = kstrtoull(s, base);
+  const value = parseUnsigned(s, base, 0xffffffffffffffffn);
   if (value > max) throw ERANGE;
   return value;
 }

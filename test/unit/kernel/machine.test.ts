@@ -1,0 +1,60 @@
+// Presets: the shipped ones parse, and bad files name the field and the problem.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseMachineConfig } from '../../../src/kernel/config/machine.js';
+
+const preset = (name: string) => JSON.parse(readFileSync(`presets/${name}.json`, 'utf8')) as Record<string, unknown>;
+
+describe('shipped presets', () => {
+  it.each([
+    ['cxl-2node', 2, 8, 32],
+    ['2socket-cxl', 3, 32, 128],
+    ['epyc-2node-256g', 2, 512, 256],
+  ])('%s: %d nodes, %d CPUs, %d GiB, every cost constant sourced', (name, nodes, cpus, gib) => {
+    const c = parseMachineConfig(preset(name));
+    expect(c.nodes).toHaveLength(nodes);
+    expect(c.nodes.reduce((s, n) => s + n.cpus.length, 0)).toBe(cpus);
+    expect(c.nodes.reduce((s, n) => s + n.memBytes, 0)).toBe(gib * 1024 ** 3);
+    for (const cost of Object.values(c.costs)) expect(cost.source.length).toBeGreaterThan(10);
+  });
+
+  it('cxl-2node is DRAM with CPUs + CPU-less CXL at distance 20', () => {
+    const c = parseMachineConfig(preset('cxl-2node'));
+    expect(c.nodes.map((n) => [n.kind, n.cpus.length])).toEqual([['dram', 8], ['cxl', 0]]);
+    expect(c.distances).toEqual([[10, 20], [20, 10]]);
+  });
+});
+
+describe('bad presets name the field', () => {
+  const base = () => preset('cxl-2node');
+  const nodes = (p: Record<string, unknown>) => p['nodes'] as Record<string, unknown>[];
+  it.each<[string, (p: Record<string, unknown>) => void, string]>([
+    ['memBytes not a multiple of the block size', (p) => { nodes(p)[1]!['memBytes'] = 1000; }, 'nodes[1].memBytes'],
+    ['memBytes nonsense', (p) => { nodes(p)[0]!['memBytes'] = 'lots'; }, 'nodes[0].memBytes'],
+    ['unknown kind', (p) => { nodes(p)[1]!['kind'] = 'pmem'; }, 'nodes[1].kind'],
+    ['CXL node with CPUs', (p) => { nodes(p)[1]!['cpus'] = 2; }, 'nodes[1].cpus'],
+    ['duplicate node id', (p) => { nodes(p)[1]!['id'] = 0; }, 'nodes[1].id'],
+    ['node id ≥ MAX_NUMNODES', (p) => { nodes(p)[1]!['id'] = 5000; }, 'nodes[1].id'],
+    ['asymmetric matrix size', (p) => { p['distances'] = [[10, 20]]; }, 'distances'],
+    ['local distance not 10', (p) => { p['distances'] = [[11, 20], [20, 10]]; }, 'distances[0][0]'],
+    ['remote distance 10', (p) => { p['distances'] = [[10, 10], [20, 10]]; }, 'distances[0][1]'],
+    ['block size not a power of two', (p) => { p['memoryBlockSizeBytes'] = '100M'; }, 'memoryBlockSizeBytes'],
+    ['missing medium', (p) => { delete (p['media'] as Record<string, unknown>)['cxl']; }, 'media.cxl'],
+    ['cost without a unit', (p) => { (p['costs'] as Record<string, Record<string, unknown>>)['rmapWalk']!['unit'] = 'ms'; }, 'costs.rmapWalk.unit'],
+    ['unknown cost', (p) => { (p['costs'] as Record<string, unknown>)['bogus'] = { value: 1, unit: 'us', source: 'x' }; }, 'costs.bogus'],
+    ['no nodes', (p) => { p['nodes'] = []; }, 'nodes'],
+    ['first node not DRAM', (p) => { p['nodes'] = [nodes(p)[1], nodes(p)[0]]; }, 'nodes[0]'],
+  ])('%s → %s', (_name, mutate, field) => {
+    const p = base();
+    mutate(p);
+    let err: unknown;
+    try {
+      parseMachineConfig(p);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).field.startsWith(field)).toBe(true);
+    expect((err as ConfigError).message).toMatch(/must|missing|twice|unknown|already|no CPUs|DRAM/);
+  });
+});
