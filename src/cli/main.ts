@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CliError, DEFAULT_MACHINE, describeMachine, listPresets, loadMachine } from './machine.js';
 import { runMount } from './mount.js';
+import { runShell } from './shell.js';
 
 async function main(argv: string[]): Promise<void> {
   await yargs(argv)
@@ -23,6 +24,21 @@ async function main(argv: string[]): Promise<void> {
         if (!Number.isInteger(a.seed) || a.seed < 0) throw new CliError('--seed must be a non-negative integer', 2);
         if (!(a.speed > 0)) throw new CliError('--speed must be a positive number', 2);
         await runMount({ dir: a.dir, machine: a.machine, clock: a.clock, seed: a.seed, speed: a.speed, allowOther: a['allow-other'] });
+      },
+    )
+    .command(
+      'shell [command..]',
+      'run COMMAND (default: your shell) in a private mount namespace where /sys and /proc show the machine served at --mount',
+      (y) =>
+        y
+          .usage('$0 shell [--mount DIR] [-- CMD ARGS...]')
+          .positional('command', { type: 'string', array: true, default: [] as string[], describe: 'command and arguments (after --)' })
+          .option('mount', { type: 'string', default: 'mount', describe: 'a live tiersim mount (see tiersim mount)' }),
+      async (a) => {
+        // Words after `--` are taken verbatim from argv: yargs would turn "08" or "1e3" into numbers.
+        const dashes = process.argv.indexOf('--');
+        const command = [...a.command.map(String), ...(dashes >= 0 ? process.argv.slice(dashes + 1) : [])];
+        process.exit(await runShell({ mount: a.mount, command }));
       },
     )
     .command(

@@ -1,0 +1,212 @@
+// `tiersim shell`: unmodified sysctl, lsmem, cat and numactl see the simulated machine at the
+// real /sys and /proc paths inside a private mount namespace, while the host's files are
+// neither written nor changed and no mount leaks out of the namespace.
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SHELL_SETUP_SCRIPT } from '../../src/cli/shell.js';
+import { HAS_FUSE, NO_FUSE_REASON, TIERSIM, bash, run, startMount, stopMount, tempDir, type RunResult, type Server } from './helpers.js';
+
+/** `tiersim shell --mount DIR -- bash -c SCRIPT`. */
+function inShell(dir: string, script: string, env: Record<string, string> = {}): Promise<RunResult> {
+  return run(process.execPath, [TIERSIM, 'shell', '--mount', dir, '--', 'bash', '-c', script], { env: { M: dir, ...env }, timeoutMs: 30_000 });
+}
+
+const hostMountCount = () => readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').length;
+const hostFile = (path: string) => readFileSync(path, 'latin1');
+
+describe.skipIf(!HAS_FUSE)(`tiersim shell${HAS_FUSE ? '' : ` — ${NO_FUSE_REASON}`}`, () => {
+  describe('refuses what is not a live tiersim mount', () => {
+    it('a plain directory: exit 1, telling the user to run tiersim mount first', async () => {
+      const dir = tempDir();
+      const r = await run(process.execPath, [TIERSIM, 'shell', '--mount', dir, '--', 'true']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${dir} is not a tiersim mount`);
+      expect(r.stderr).toContain(`tiersim mount ${dir}`);
+    });
+
+    it('a dead mount left by a killed server: exit 1, telling the user to mount again', async () => {
+      const server = await startMount();
+      try {
+        server.proc.kill('SIGKILL');
+        await server.exited;
+        const r = await run(process.execPath, [TIERSIM, 'shell', '--mount', server.dir, '--', 'true']);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain('dead tiersim mount');
+        expect(r.stderr).toContain(`tiersim mount ${server.dir}`);
+      } finally {
+        await stopMount(server);
+      }
+    });
+  });
+
+  describe('on cxl-2node', () => {
+    let server: Server;
+    let mountsBefore: number;
+    const hostNumaBalancing = hostFile('/proc/sys/kernel/numa_balancing');
+    const hostPidMax = hostFile('/proc/sys/kernel/pid_max');
+    const out = async (script: string) => {
+      const r = await inShell(server.dir, script);
+      expect(r.stderr, script).toBe('');
+      expect(r.code, script).toBe(0);
+      return r.stdout;
+    };
+
+    beforeAll(async () => {
+      server = await startMount();
+      mountsBefore = hostMountCount();
+    });
+    afterAll(async () => {
+      await stopMount(server);
+    });
+
+    it('passes the exit status of CMD through', async () => {
+      expect((await inShell(server.dir, 'exit 42')).code).toBe(42);
+      expect((await inShell(server.dir, 'kill -TERM $$')).code).toBe(128 + 15);
+      const missing = await run(process.execPath, [TIERSIM, 'shell', '--mount', server.dir, '--', 'no-such-command-tiersim']);
+      expect(missing.code).toBe(127);
+      expect(missing.stderr).toContain('no-such-command-tiersim: command not found');
+    });
+
+    it('sysctl -w kernel.numa_balancing=2 and sysctl kernel.numa_balancing talk to the simulator', async () => {
+      expect(await out('sysctl -w kernel.numa_balancing=2')).toBe('kernel.numa_balancing = 2\n');
+      expect(await out('sysctl kernel.numa_balancing')).toBe('kernel.numa_balancing = 2\n');
+      expect(await out('sysctl -n kernel.numa_balancing')).toBe('2\n');
+      expect(hostFile(join(server.dir, 'proc/sys/kernel/numa_balancing'))).toBe('2\n');
+      const bad = await inShell(server.dir, 'sysctl -w kernel.numa_balancing=7');
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain('sysctl: setting key "kernel.numa_balancing": Invalid argument');
+      expect(await out('sysctl -n kernel.numa_balancing')).toBe('2\n');
+      expect(await out('sysctl -n kernel.numa_balancing_promote_rate_limit_MBps')).toBe('65536\n');
+      // the host's own value never moved
+      expect(hostFile('/proc/sys/kernel/numa_balancing')).toBe(hostNumaBalancing);
+    });
+
+    it('cat /proc/iomem, /proc/meminfo, /proc/vmstat and the debugfs files read the simulator', async () => {
+      for (const f of ['proc/iomem', 'proc/meminfo', 'proc/vmstat', 'sys/kernel/debug/sched/numa_balancing/scan_size_mb', 'sys/kernel/mm/numa/demotion_enabled']) {
+        expect(await out(`cat /${f}`), f).toBe(hostFile(join(server.dir, f)));
+      }
+      expect(await out('grep -c "CXL Window 0" /proc/iomem')).toBe('1\n');
+      expect(await out('awk \'$1 == "MemTotal:" { print $2 }\' /proc/meminfo')).toBe(`${hostFile(join(server.dir, 'proc/meminfo')).match(/^MemTotal: +(\d+)/)?.[1]}\n`);
+    });
+
+    it('lsmem reports the simulated memory blocks', async () => {
+      const lsmem = await out('lsmem --summary=only');
+      expect(lsmem).toMatch(/^Memory block size: +128M$/m);
+      expect(lsmem).toMatch(/^Total online memory: +32G$/m);
+      expect(lsmem).toMatch(/^Total offline memory: +0B$/m);
+      const ranges = await out('lsmem -o RANGE,SIZE,STATE,NODE --summary=never');
+      expect(ranges).toMatch(/^0x[0-9a-f]+-0x[0-9a-f]+ +16G online +1$/m);
+    });
+
+    it('numactl -H prints the simulated nodes, CPUs, sizes and distances (the host has 1 node, 2 CPUs)', async () => {
+      const h = await out('numactl -H');
+      const kb = (n: number) => Number(hostFile(join(server.dir, `sys/devices/system/node/node${n}/meminfo`)).match(/MemTotal: +(\d+) kB/)?.[1]);
+      expect(h).toContain('available: 2 nodes (0-1)\n');
+      expect(h).toContain('node 0 cpus: 0 1 2 3 4 5 6 7\n');
+      expect(h).toContain('node 1 cpus:\n');
+      expect(h).toContain(`node 0 size: ${Math.floor(kb(0) / 1024)} MB\n`);
+      expect(h).toContain(`node 1 size: ${Math.floor(kb(1) / 1024)} MB\n`);
+      expect(h).toMatch(/node distances:\nnode +0 +1 *\n +0: +10 +20 *\n +1: +20 +10 *\n/);
+      expect(h).not.toContain('libnuma: Warning');
+    });
+
+    it('host /proc/sys/kernel files read through; writing one fails and the host is untouched', async () => {
+      expect(await out('cat /proc/sys/kernel/pid_max')).toBe(hostPidMax);
+      expect(await out('cat /proc/sys/kernel/osrelease')).toBe(hostFile('/proc/sys/kernel/osrelease'));
+      const w = await inShell(server.dir, 'echo 1 > /proc/sys/kernel/pid_max');
+      expect(w.code).not.toBe(0);
+      expect(w.stderr).toContain('/proc/sys/kernel/pid_max: Permission denied');
+      expect(hostFile('/proc/sys/kernel/pid_max')).toBe(hostPidMax);
+      // ordinary tools keep working
+      expect(await out('ps -o pid= -p $$ | tr -d " "')).toMatch(/^\d+\n$/);
+      expect(await out('python3 -c "print(1)"')).toBe('1\n');
+    });
+
+    it("the host's DAMON sysfs is masked: /sys/kernel/mm/damon shows only the simulator's (empty until it has one)", async () => {
+      const simulated = await bash('ls -A "$M/sys/kernel/mm/damon" 2>/dev/null', { env: { M: server.dir } });
+      expect(await out('ls -A /sys/kernel/mm/damon 2>/dev/null || true')).toBe(simulated.stdout);
+      const touch = await inShell(server.dir, 'mkdir /sys/kernel/mm/damon/admin2');
+      expect(touch.code).not.toBe(0);
+    });
+
+    it('debugfs is the simulator\'s: /sys/kernel/debug holds sched/numa_balancing', async () => {
+      expect(await out('ls /sys/kernel/debug')).toBe(`${(await bash('ls "$M/sys/kernel/debug"', { env: { M: server.dir } })).stdout}`);
+      expect(await out('cat /sys/kernel/debug/sched/numa_balancing/hot_threshold_ms')).toBe('1000\n');
+    });
+
+    it('binds the node, memory and memory_tiering trees; exports TIERSIM_MOUNT', async () => {
+      expect(await out('cat /sys/devices/system/node/has_memory /sys/devices/system/node/has_cpu')).toBe('0-1\n0\n');
+      expect(await out('cat /sys/devices/system/memory/block_size_bytes')).toBe('8000000\n');
+      expect(await out('ls /sys/devices/virtual/memory_tiering | grep memory_tier')).toBe('memory_tier22\nmemory_tier4\n');
+      expect(await out('echo "$TIERSIM_MOUNT"')).toBe(`${server.dir}\n`);
+    });
+
+    it('runs $SHELL when no command is given (commands from stdin here), with a banner on stderr', async () => {
+      const r = await run(process.execPath, [TIERSIM, 'shell', '--mount', server.dir], {
+        env: { SHELL: '/bin/bash' },
+        input: 'cat /proc/sys/kernel/numa_balancing_promote_rate_limit_MBps\nexit 3\n',
+      });
+      expect(r.code).toBe(3);
+      expect(r.stdout).toBe('65536\n');
+      expect(r.stderr).toContain(`simulated machine served at ${server.dir}`);
+    });
+
+    it('forwards SIGTERM to CMD and exits 128+15', async () => {
+      const child = spawn(process.execPath, [TIERSIM, 'shell', '--mount', server.dir, '--', 'sleep', '30'], { stdio: 'ignore' });
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(128 + 15);
+    });
+
+    it('creates a bind target missing on the host over a tmpfs that keeps every host entry (only under /sys)', async () => {
+      // Exercised with made-up targets: this host has /sys/devices/virtual/memory_tiering.
+      const hostEntries = readdirSync('/sys/devices/virtual').sort();
+      const ops = ['bind', 'sys/kernel/debug', '/sys/devices/virtual/tiersim-test/deep', 'bind', 'proc/iomem', '/sys/devices/virtual/tiersim-test-file'];
+      const script = 'LC_ALL=C ls /sys/devices/virtual; ls /sys/devices/virtual/tiersim-test/deep; head -1 /sys/devices/virtual/tiersim-test-file; cat /sys/devices/virtual/net/lo/address';
+      const r = await run('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', SHELL_SETUP_SCRIPT, 'test', server.dir, ...ops, '--', 'sh', '-c', script]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const want = [...hostEntries, 'tiersim-test', 'tiersim-test-file'].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      expect(r.stdout).toBe(`${want.join('\n')}\nsched\n${hostFile(join(server.dir, 'proc/iomem')).split('\n')[0]}\n${hostFile('/sys/devices/virtual/net/lo/address')}`);
+      // nothing changed on the host, and the staging directory is gone
+      expect(readdirSync('/sys/devices/virtual').sort()).toEqual(hostEntries);
+      expect(readdirSync('/tmp').filter((f) => f.startsWith('tiersim-shell-stage.'))).toEqual([]);
+      const proc = await run('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', SHELL_SETUP_SCRIPT, 'test', server.dir, 'bind', 'proc/iomem', '/proc/tiersim-test', '--', 'true']);
+      expect(proc.code).toBe(125);
+      expect(proc.stderr).toBe('tiersim shell: /proc/tiersim-test does not exist on this host\n');
+    });
+
+    it('leaves no mount behind on the host', async () => {
+      await out('true');
+      expect(hostMountCount()).toBe(mountsBefore);
+    });
+  });
+
+  describe('on epyc-2node-256g (512 CPUs, more than the host kernel cpumask)', () => {
+    let server: Server;
+    beforeAll(async () => {
+      server = await startMount(['--machine', 'epyc-2node-256g']);
+    });
+    afterAll(async () => {
+      await stopMount(server);
+    });
+
+    it('numactl -H still prints both nodes with their sizes and distances', async () => {
+      const r = await inShell(server.dir, 'numactl -H');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('available: 2 nodes (0-1)\n');
+      const kb = (n: number) => Number(hostFile(join(server.dir, `sys/devices/system/node/node${n}/meminfo`)).match(/MemTotal: +(\d+) kB/)?.[1]);
+      expect(r.stdout).toContain(`node 0 size: ${Math.floor(kb(0) / 1024)} MB\n`);
+      expect(r.stdout).toContain(`node 1 size: ${Math.floor(kb(1) / 1024)} MB\n`);
+      expect(r.stdout).toMatch(/node distances:\n +0: +10 +\d+ *\n/);
+      // libnuma sizes CPU masks from sched_getaffinity(2): the host kernel's cpumask (NR_CPUS
+      // here, kernel_max + 1) decides whether 512 CPUs parse; tiersim shell warns when not.
+      const hostBits = Number(readFileSync('/sys/devices/system/cpu/kernel_max', 'latin1')) + 1;
+      if (hostBits < 512) expect(r.stderr).toContain("'numactl -H' will show node sizes and distances but no CPU lists");
+      else expect(r.stdout).toMatch(/^node 0 cpus: 0 1 2 /m);
+    });
+  });
+});
