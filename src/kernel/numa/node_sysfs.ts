@@ -1,4 +1,67 @@
-// STUB: filled in by the foundation work (issue 2).
+// /sys/devices/system/node (drivers/base/node.c, Linux 6.x) plus the 2019 migration_path patch.
+import { EINVAL, attr, dynamicDir, symlink, type KDir, type KNode } from '../../kernfs/index.js';
+import { formatHexMask, formatRangeList } from '../lib/bitmap.js';
+import { kstrtol } from '../lib/kstrto.js';
 import type { Kernel } from '../kernel.js';
+import { nodeMeminfoText } from '../mm/meminfo.js';
+import { nodeVmstatText, numastatText } from '../mm/vmstat.js';
 
-export function registerNodeSysfs(_k: Kernel): void {}
+const NR_CPUS = 8192;
+/** cpulist is a binary attribute: max(PAGE_SIZE, NR_CPUS * 7 / 2) (drivers/base/node.c). */
+const CPULIST_SIZE = Math.max(4096, (NR_CPUS * 7) / 2);
+
+const ro = (show: () => string) => attr({ mode: 0o444, show });
+
+function nodeDir(k: Kernel, nid: number): KDir {
+  const files: Record<string, KNode> = {
+    cpumap: ro(() => `${formatHexMask(k.numa.cpusOf(nid), k.numa.nrCpuIds)}\n`),
+    cpulist: attr({ mode: 0o444, size: CPULIST_SIZE, show: () => `${formatRangeList(k.numa.cpusOf(nid))}\n` }),
+    distance: ro(() => `${k.numa.online.map((m) => k.numa.distance(nid, m)).join(' ')}\n`),
+    meminfo: ro(() => nodeMeminfoText(k, nid)),
+    numastat: ro(() => numastatText(k, nid)),
+    vmstat: ro(() => nodeVmstatText(k, nid)),
+    compact: attr({ mode: 0o200, store: () => {} }),
+    migration_path: attr({
+      mode: 0o644,
+      show: () => `${k.numa.getMigrationPath(nid)}\n`,
+      store: (input) => {
+        let target: number;
+        try {
+          target = kstrtol(input, 0);
+        } catch {
+          throw EINVAL; // the patch maps every kstrtol failure to -EINVAL
+        }
+        k.numa.setMigrationPath(nid, target);
+      },
+    }),
+  };
+  const fixed = Object.keys(files);
+  const cpuNames = () => k.numa.cpusOf(nid).map((c) => `cpu${c}`);
+  const memNames = () => k.alloc.blocksOf(nid).map((b) => `memory${b.index}`);
+  return dynamicDir({
+    list: () => [...fixed, ...cpuNames(), ...memNames()],
+    lookup: (name) => {
+      const f = files[name];
+      if (f) return f;
+      let m = /^cpu(\d+)$/.exec(name);
+      if (m && k.numa.cpusOf(nid).includes(Number(m[1]))) return symlink(`../../cpu/${name}`);
+      m = /^memory(\d+)$/.exec(name);
+      if (m && k.alloc.blocksOf(nid).some((b) => b.index === Number(m![1]))) return symlink(`../../memory/${name}`);
+      return undefined;
+    },
+  });
+}
+
+export function registerNodeSysfs(k: Kernel): void {
+  const root = k.dir('sys/devices/system/node');
+  const states: Record<string, () => number[]> = {
+    possible: () => [...k.numa.possible],
+    online: () => [...k.numa.online],
+    has_normal_memory: () => k.numa.online.filter((n) => k.numa.hasNormalMemory(n)),
+    has_memory: () => k.numa.online.filter((n) => k.numa.hasMemory(n)),
+    has_cpu: () => k.numa.online.filter((n) => k.numa.hasCpu(n)),
+    has_generic_initiator: () => k.numa.online.filter((n) => k.numa.hasGenericInitiator(n)),
+  };
+  for (const [name, ids] of Object.entries(states)) root.set(name, ro(() => `${formatRangeList(ids())}\n`));
+  for (const nid of k.numa.online) root.set(`node${nid}`, nodeDir(k, nid));
+}
