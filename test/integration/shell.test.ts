@@ -201,7 +201,7 @@ describe.skipIf(!HAS_FUSE)(`tiersim shell${HAS_FUSE ? '' : ` — ${NO_FUSE_REASO
       const kb = (n: number) => Number(hostFile(join(server.dir, `sys/devices/system/node/node${n}/meminfo`)).match(/MemTotal: +(\d+) kB/)?.[1]);
       expect(r.stdout).toContain(`node 0 size: ${Math.floor(kb(0) / 1024)} MB\n`);
       expect(r.stdout).toContain(`node 1 size: ${Math.floor(kb(1) / 1024)} MB\n`);
-      expect(r.stdout).toMatch(/node distances:\n +0: +10 +\d+ *\n/);
+      expect(r.stdout).toMatch(/node distances:\nnode +0 +1 *\n +0: +10 +32 *\n +1: +32 +10 *\n/);
       // libnuma sizes CPU masks from sched_getaffinity(2): the host kernel's cpumask (NR_CPUS
       // here, kernel_max + 1) decides whether 512 CPUs parse; tiersim shell warns when not.
       const hostBits = Number(readFileSync('/sys/devices/system/cpu/kernel_max', 'latin1')) + 1;
