@@ -25,9 +25,10 @@ function check(p) {
     if (/'\/(sys|proc)\//.test(text)) problems.push(`${p}: the FUSE adapter must not name kernel paths`);
   }
   if (p.startsWith(join('src', 'kernel'))) {
-    if (/Math\.random|Date\.now|new Date\(/.test(text)) problems.push(`${p}: src/kernel must be deterministic (no Math.random / Date)`);
-    if (/from 'node:fs'|from "node:fs"|from '\.\.\/.*fuse/.test(text)) problems.push(`${p}: src/kernel must not import node:fs or src/fuse`);
-    if (/new Error\(/.test(text)) problems.push(`${p}: throw a KernelError sentinel, not new Error(`);
+    const code = text.replace(/^\s*(\/\/|\*|\/\*).*$/gm, ''); // rules apply to code, not comments
+    if (/Math\.random|Date\.now|new Date\(/.test(code)) problems.push(`${p}: src/kernel must be deterministic (no Math.random / Date)`);
+    if (/from 'node:fs'|from "node:fs"|from '\.\.\/.*fuse/.test(code)) problems.push(`${p}: src/kernel must not import node:fs or src/fuse`);
+    if (/new Error\(/.test(code)) problems.push(`${p}: throw a KernelError sentinel, not new Error(`);
   }
 }
 
