@@ -74,7 +74,9 @@ export class FuseMount {
       },
       write: (_path: string, fh: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
         try {
-          cb(fs.write(fh, Buffer.from(buf.subarray(0, len)), pos));
+          const n = fs.write(fh, Buffer.from(buf.subarray(0, len)), pos);
+          if (typeof n === 'number') cb(n);
+          else n.then(cb, (err: unknown) => cb(errnoOf(err)));
         } catch (err) {
           cb(errnoOf(err));
         }
@@ -99,6 +101,9 @@ export class FuseMount {
       debug: this.opts.debug ?? false,
       fsname: 'tiersim',
       subtype: 'tiersim',
+      // A write may run long (advancing virtual time, a big migration) while the event loop
+      // keeps serving other requests; fuse-native's 15 s watchdog would answer it ETIMEDOUT.
+      timeout: { default: 15_000, write: false },
     });
     const base = fuse._fuseOptions.bind(fuse);
     fuse._fuseOptions = () => {

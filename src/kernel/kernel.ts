@@ -19,12 +19,22 @@ import { registerNodeSysfs } from './numa/node_sysfs.js';
 import { registerIomem } from './resource/iomem.js';
 import { NumaBalancingParams, registerNumaBalancing } from './sched/numa_balancing.js';
 import { registerKernelSysctls, KernelSysctls } from './sysctl/kernel_table.js';
+import { Migrator } from './mm/migrate.js';
+import { KernelLog } from './printk.js';
+import { Tasks } from './sched/tasks.js';
+import { registerSimFiles } from './sim/sim_files.js';
 
 const trace = createDebug('tiersim:kernel');
 
 export interface BootOptions {
   readonly seed?: number;
   readonly clock?: ClockMode;
+  /**
+   * Let the host's event loop run (setImmediate in the mount): long operations behind a
+   * write — advancing virtual time, a big migration — call it between slices so other
+   * processes' reads are served meanwhile. Defaults to a resolved promise (in-process use).
+   */
+  readonly yieldToHost?: () => Promise<void>;
 }
 
 /** Kernel memory allocated at boot on one node, by kind (for meminfo/vmstat). */
@@ -53,6 +63,13 @@ export class Kernel {
   /** The root of every pseudo-file: `sys/...`, `proc/...`, `sim/...`. */
   readonly root = new StaticDir();
   readonly fs: Kernfs;
+  /** The kernel log (sim/dmesg). */
+  readonly log: KernelLog;
+  /** Simulated processes. */
+  readonly tasks: Tasks;
+  /** Page migration (migrate_pages) and its kernel flavour. */
+  readonly migrator: Migrator;
+  readonly yieldToHost: () => Promise<void>;
 
   constructor(
     readonly config: MachineConfig,
@@ -65,7 +82,11 @@ export class Kernel {
     this.numa = new NumaTopology(config, this.alloc);
     this.numaBalancing = new NumaBalancingParams(config.numaBalancingDefault);
     this.sysctls = new KernelSysctls();
+    this.log = new KernelLog(this.clock);
+    this.yieldToHost = opts.yieldToHost ?? (() => Promise.resolve());
     this.bootAllocations();
+    this.tasks = new Tasks(this);
+    this.migrator = new Migrator(this);
     this.fs = new Kernfs(this.root);
 
     registerNodeSysfs(this);
@@ -77,6 +98,7 @@ export class Kernel {
     registerVmstat(this);
     registerNumaBalancing(this);
     registerKernelSysctls(this);
+    registerSimFiles(this);
     trace('booted %s: %d nodes, %d blocks, seed %d', config.name, config.nodes.length, this.layout.blocks.length, opts.seed ?? 1);
   }
 

@@ -19,6 +19,7 @@ function sentinel(errno: number, code: string, strerror: string): KernelError {
 
 export const EPERM = sentinel(1, 'EPERM', 'Operation not permitted');
 export const ENOENT = sentinel(2, 'ENOENT', 'No such file or directory');
+export const ESRCH = sentinel(3, 'ESRCH', 'No such process');
 export const EIO = sentinel(5, 'EIO', 'Input/output error');
 export const EBADF = sentinel(9, 'EBADF', 'Bad file descriptor');
 export const EAGAIN = sentinel(11, 'EAGAIN', 'Resource temporarily unavailable');

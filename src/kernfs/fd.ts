@@ -2,7 +2,7 @@
 // partial writes and the open-time permission rules of fs/kernfs/file.c, fs/seq_file.c,
 // fs/proc/proc_sysctl.c and fs/debugfs/file.c. Files themselves never see an offset.
 import { EACCES, EINVAL, EIO } from './errno.js';
-import type { Cred, KFile } from './node.js';
+import type { Cred, KFile, StoreResult } from './node.js';
 
 /** Bytes of one write(2) a sysfs store sees (PAGE_SIZE; kernfs_fop_write_iter). */
 export const SYSFS_WRITE_MAX = 4096;
@@ -23,6 +23,8 @@ export function fileSize(file: KFile): number {
 /** One open file description. */
 export class OpenFile {
   private snapshot: Buffer | undefined;
+  /** A transaction file's answer to the last write on this description (WriteCtx.respond). */
+  private reply: Buffer | undefined;
 
   private constructor(
     readonly file: KFile,
@@ -62,6 +64,7 @@ export class OpenFile {
   read(pos: number, len: number): Buffer {
     const { file } = this;
     if (!this.readable) throw EINVAL; // read(2) on an O_WRONLY fd is EBADF in the VFS; FUSE never sends it
+    if (this.reply !== undefined) return this.reply.subarray(pos, pos + len);
     if (!file.show) throw file.kind === 'seq' ? EIO : EINVAL; // debugfs without .read: the VFS says EINVAL
     if (file.kind === 'sysctl') {
       // proc_sys_call_handler: a read at offset > 0 is EOF, and a short buffer truncates.
@@ -77,31 +80,39 @@ export class OpenFile {
    * @returns bytes consumed (may be short: sysfs caps at 4096, sysctl reports what it parsed)
    * @throws the store's KernelError, EINVAL for DAMON-style offset rules, EIO for read-only procfs
    */
-  write(data: Buffer, pos: number): number {
+  write(data: Buffer, pos: number): number | Promise<number> {
     const { file } = this;
     if (!this.writable) throw EINVAL;
     if (data.length === 0) return 0; // the VFS returns 0 before any handler runs
     if (!file.store) throw file.kind === 'seq' ? EIO : EINVAL;
     this.snapshot = undefined;
-    const ctx = { cred: this.cred };
+    this.reply = undefined;
+    const ctx = {
+      cred: this.cred,
+      respond: (text: string) => {
+        this.reply = Buffer.from(text, 'latin1');
+      },
+    };
     switch (file.kind) {
       case 'sysfs': {
         const take = Math.min(data.length, SYSFS_WRITE_MAX);
-        file.store(data.subarray(0, take).toString('latin1'), ctx);
-        return take;
+        return settle(file.store(data.subarray(0, take).toString('latin1'), ctx), () => take);
       }
       case 'sysctl': {
         if (pos > 0) return 0; // sysctl_writes_strict=1: writes past the start are ignored
         const take = Math.min(data.length, SYSCTL_WRITE_MAX);
-        const used = file.store(data.subarray(0, take).toString('latin1'), ctx);
-        return typeof used === 'number' ? Math.min(used, take) : data.length;
+        return settle(file.store(data.subarray(0, take).toString('latin1'), ctx), (used) => (typeof used === 'number' ? Math.min(used, take) : data.length));
       }
       case 'debugfs':
       case 'seq': {
         if (file.rejectOffsetWrite && pos !== 0) throw EINVAL;
-        const used = file.store(data.toString('latin1'), ctx);
-        return typeof used === 'number' ? used : data.length;
+        return settle(file.store(data.toString('latin1'), ctx), (used) => (typeof used === 'number' ? used : data.length));
       }
     }
   }
+}
+
+/** Map a store's result to the byte count, now or when a long store finishes. */
+function settle(result: StoreResult, bytes: (used: number | void) => number): number | Promise<number> {
+  return result instanceof Promise ? result.then(bytes) : bytes(result);
 }

@@ -1,7 +1,7 @@
 // kernfs: the pseudo-file vocabulary the simulated kernel declares its files with.
 export {
   KernelError, isKernelError,
-  EPERM, ENOENT, EIO, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, ENOTDIR, EISDIR,
+  EPERM, ENOENT, ESRCH, EIO, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, ENOTDIR, EISDIR,
   EINVAL, ENOSPC, ESPIPE, EROFS, ERANGE, ENODEV, ENOTSUP, ETIMEDOUT,
 } from './errno.js';
 export {

@@ -16,7 +16,15 @@ export const ROOT: Cred = Object.freeze({ uid: 0, capSysAdmin: true });
 /** Context handed to `store`. */
 export interface WriteCtx {
   readonly cred: Cred;
+  /**
+   * Set what the next read on this same open file returns (a transaction file: write a
+   * request, read its answer back on the same fd, race-free between processes).
+   */
+  respond(text: string): void;
 }
+
+/** What a store returns: bytes consumed (or all), possibly later for long operations. */
+export type StoreResult = number | void | Promise<number | void>;
 
 /**
  * How the file behaves under open/read/write, one per kernel filesystem:
@@ -41,7 +49,7 @@ export interface KFile {
    * Parse one write(2). Throw a KernelError to reject it (no state may change).
    * Return the number of bytes consumed when less than the whole input (sysctl short writes).
    */
-  readonly store?: (input: string, ctx: WriteCtx) => number | void;
+  readonly store?: (input: string, ctx: WriteCtx) => StoreResult;
   /** debugfs: reject writes at a non-zero position with EINVAL (DAMON's rule). */
   readonly rejectOffsetWrite?: boolean;
 }

@@ -2,7 +2,7 @@
 // file descriptions. Consumed by the FUSE adapter and, in-process, by tests and tools.
 import createDebug from 'debug';
 import { EACCES, EBADF, EISDIR, ENOENT, ENOTDIR, KernelError } from './errno.js';
-import { fileSize, O_ACCMODE, O_RDONLY, O_WRONLY, OpenFile } from './fd.js';
+import { fileSize, O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY, OpenFile } from './fd.js';
 import { ROOT, type Cred, type KDir, type KNode } from './node.js';
 
 const trace = createDebug('tiersim:kernfs');
@@ -87,7 +87,8 @@ export class Kernfs {
     return this.handle(fh).read(pos, len);
   }
 
-  write(fh: number, data: Buffer, pos: number): number {
+  /** write(2); a long store (advancing time, migrating) answers with a promise. */
+  write(fh: number, data: Buffer, pos: number): number | Promise<number> {
     return this.handle(fh).write(data, pos);
   }
 
@@ -136,11 +137,35 @@ export class Kernfs {
     const fh = this.open(path, O_WRONLY, cred);
     try {
       const n = this.write(fh, Buffer.from(text, 'latin1'), 0);
+      if (typeof n !== 'number') throw new TypeError(`${path}: a long-running file; use transact()`);
       trace('write %s %j -> %d', path, text, n);
       return n;
     } catch (err) {
       if (err instanceof KernelError) trace('write %s %j -> %s', path, text, err.code);
       throw err;
+    } finally {
+      this.release(fh);
+    }
+  }
+
+  /**
+   * open(O_RDWR), one write(2) of `text`, then read the answer back on the same description
+   * (what `exec 3<>file; echo ... >&3; cat <&3` does). Awaits long-running stores.
+   * @returns the content read back after the write
+   * @throws the file's KernelError
+   */
+  async transact(path: string, text: string, cred: Cred = ROOT): Promise<string> {
+    const fh = this.open(path, O_RDWR, cred);
+    try {
+      await this.write(fh, Buffer.from(text, 'latin1'), 0);
+      const parts: Buffer[] = [];
+      for (let pos = 0; ; ) {
+        const chunk = this.read(fh, 131072, pos);
+        if (chunk.length === 0) break;
+        parts.push(Buffer.from(chunk));
+        pos += chunk.length;
+      }
+      return Buffer.concat(parts).toString('latin1');
     } finally {
       this.release(fh);
     }

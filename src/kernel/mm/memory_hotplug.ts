@@ -4,6 +4,7 @@
 // System RAM resource is untouched: only remove_memory() releases it, as in the kernel.
 import createDebug from 'debug';
 import { EBUSY } from '../../kernfs/index.js';
+import { NO_OWNER } from './frames.js';
 import type { MemoryBlock, ZoneType } from './memblock.js';
 import { zoneAllowed, type PageAllocator } from './page_alloc.js';
 import type { VmCounters } from './vmstat_counters.js';
@@ -14,7 +15,7 @@ const trace = createDebug('tiersim:hotplug');
  * Take a block's memory out of its node.
  * @throws EBUSY when the block holds unmovable pages or its movable pages cannot be migrated
  */
-export function offlineBlock(alloc: PageAllocator, vm: VmCounters, block: MemoryBlock): void {
+export function offlineBlock(alloc: PageAllocator, vm: VmCounters, block: MemoryBlock, relocate?: (oldPfn: number, newPfn: number) => void): void {
   if (block.unmovablePages > 0) {
     trace('memory%d: %d unmovable pages, EBUSY', block.index, block.unmovablePages);
     throw EBUSY;
@@ -23,28 +24,26 @@ export function offlineBlock(alloc: PageAllocator, vm: VmCounters, block: Memory
   if (toMove > 0) {
     // Migration targets: the block's own node first, then its zonelist (alloc_migration_target).
     const order = alloc.zonelists.get(block.nid) ?? [block.nid];
-    const targets: MemoryBlock[] = [];
     let room = 0;
     for (const nid of order) {
       for (const b of alloc.blocksOf(nid)) {
-        if (b === block || !b.online || !zoneAllowed(b.zone, true) || b.freePages === 0) continue;
-        targets.push(b);
-        room += b.freePages;
+        if (b !== block && b.online && zoneAllowed(b.zone, true)) room += b.freePages;
       }
     }
-    if (room < toMove) {
+    if (room < toMove || !relocate) {
       trace('memory%d: %d movable pages, only %d free elsewhere, EBUSY', block.index, toMove, room);
       throw EBUSY;
     }
-    let left = toMove;
-    for (const t of targets) {
-      if (left === 0) break;
-      const take = Math.min(left, t.freePages);
-      t.freePages -= take;
-      t.movablePages += take;
-      left -= take;
+    const frames = alloc.frames.of(block);
+    for (let off = 0; off < block.nrPages; off++) {
+      if (frames.owner[off] === NO_OWNER) continue;
+      let newPfn = -1;
+      for (const nid of order) {
+        newPfn = alloc.allocMigrationTarget(nid, block.nid, block);
+        if (newPfn >= 0) break;
+      }
+      relocate(block.startPfn + off, newPfn);
     }
-    block.movablePages = 0;
     vm.countEvent('pgmigrate_success', toMove);
   }
   block.freePages = 0;

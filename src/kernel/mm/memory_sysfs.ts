@@ -4,6 +4,7 @@ import { kstrtobool, sysfsStreq } from '../lib/kstrto.js';
 import type { Kernel } from '../kernel.js';
 import type { MemoryBlock, ZoneType } from './memblock.js';
 import { offlineBlock, onlineBlock } from './memory_hotplug.js';
+import { relocateFrame } from './migrate.js';
 
 const POLICIES = ['offline', 'online', 'online_kernel', 'online_movable'] as const;
 
@@ -18,7 +19,7 @@ function blockDir(k: Kernel, b: MemoryBlock): Record<string, KNode> {
     const online = b.online;
     if (sysfsStreq(want, 'offline')) {
       if (!online) throw EINVAL; // already in the requested state
-      offlineBlock(k.alloc, k.vm, b); // EBUSY when pages cannot be moved away
+      offlineBlock(k.alloc, k.vm, b, (from, to) => relocateFrame(k, from, to)); // EBUSY when pages cannot be moved away
       return;
     }
     let zone: ZoneType;

@@ -1,9 +1,10 @@
-// The page allocator at memory-block granularity (mm/page_alloc.c): free/used page counts per
-// block, zonelists ordered by node distance, and the NUMA placement events (numa_hit, miss,
-// foreign, local, other). Per-page frame state arrives with processes; these counters are
-// the zone free counts the kernel itself keeps.
+// The page allocator (mm/page_alloc.c): zonelists ordered by node distance, frames handed out
+// from per-block frame arrays (frames.ts), the per-block free counts the kernel keeps as zone
+// counters, and the events zone_statistics() and __count_zid_vm_events() bump (numa_hit, miss,
+// foreign, local, other; pgalloc_<zone>, pgfree).
 import { ENOMEM } from '../../kernfs/index.js';
 import type { MachineConfig } from '../config/machine.js';
+import { FrameTable, PG_KERNEL, PG_LRU } from './frames.js';
 import { managedPages, type MemoryBlock, type PhysLayout, type ZoneType } from './memblock.js';
 import type { VmCounters } from './vmstat_counters.js';
 
@@ -20,18 +21,23 @@ export interface GfpFlags {
 export interface Allocation {
   readonly movable: boolean;
   readonly parts: Array<{ block: MemoryBlock; pages: number }>;
+  /** The frames, in the order they were handed out (parts in sequence). */
+  pfns: Int32Array;
 }
 
 export class PageAllocator {
   private readonly byNode = new Map<number, MemoryBlock[]>();
   /** Zonelist per node: node ids by increasing distance (build_zonelists). */
   readonly zonelists = new Map<number, number[]>();
+  readonly frames: FrameTable;
+  private readonly one = new Int32Array(1);
 
   constructor(
     readonly layout: PhysLayout,
     config: MachineConfig,
     private readonly vm: VmCounters,
   ) {
+    this.frames = new FrameTable(layout.blocks);
     for (const b of layout.blocks) {
       const list = this.byNode.get(b.nid) ?? [];
       list.push(b);
@@ -80,6 +86,9 @@ export class PageAllocator {
     for (const n of order) available += this.usableFreePages(n, gfp.movable);
     if (available < nrPages) throw ENOMEM;
     const parts: Allocation['parts'] = [];
+    const pfns = new Int32Array(nrPages);
+    // User pages go on the LRU (new anon folios start inactive since 5.9); kernel pages do not.
+    const flags = gfp.movable ? PG_LRU : PG_KERNEL;
     let left = nrPages;
     const cpuNid = gfp.cpuNid ?? nid;
     for (const n of order) {
@@ -88,27 +97,68 @@ export class PageAllocator {
       for (const b of this.blocksOf(n)) {
         if (left === 0) break;
         if (!b.online || !zoneAllowed(b.zone, gfp.movable) || b.freePages === 0) continue;
-        const take = Math.min(left, b.freePages);
+        const take = this.frames.of(b).take(Math.min(left, b.freePages), flags, pfns, nrPages - left);
         b.freePages -= take;
         if (gfp.movable) b.movablePages += take;
         else b.unmovablePages += take;
         parts.push({ block: b, pages: take });
+        this.vm.countEvent(`pgalloc_${b.zone.toLowerCase()}`, take);
         left -= take;
         fromNode += take;
       }
       if (fromNode > 0) this.vm.accountNumaAlloc(nid, n, cpuNid, fromNode);
     }
-    return { movable: gfp.movable, parts };
+    return { movable: gfp.movable, parts, pfns };
   }
 
   /** Give an allocation's pages back. */
   free(a: Allocation): void {
+    let at = 0;
     for (const { block, pages } of a.parts) {
+      const frames = this.frames.of(block);
+      for (let i = 0; i < pages; i++) frames.release(a.pfns[at + i]! - block.startPfn);
+      at += pages;
       if (a.movable) block.movablePages -= pages;
       else block.unmovablePages -= pages;
       block.freePages += pages;
+      this.vm.countEvent('pgfree', pages);
     }
     a.parts.length = 0;
+    a.pfns = new Int32Array(0);
+  }
+
+  /**
+   * Free single user frames (exit, or the source side of a migration). The caller has
+   * already unmapped them.
+   */
+  freeUserFrames(pfns: Int32Array | readonly number[]): void {
+    for (const pfn of pfns) {
+      const block = this.frames.blockOf(pfn)!;
+      this.frames.of(block).release(pfn - block.startPfn);
+      block.movablePages--;
+      block.freePages++;
+    }
+    this.vm.countEvent('pgfree', pfns.length);
+  }
+
+  /**
+   * One user frame on exactly `nid` for a migration target (alloc_migration_target with
+   * __GFP_THISNODE), or -1 when the node has none free. Counted as the allocating CPU's
+   * placement event.
+   */
+  allocMigrationTarget(nid: number, cpuNid: number, exclude?: MemoryBlock): number {
+    const out = this.one;
+    for (const b of this.blocksOf(nid)) {
+      if (!b.online || b.freePages === 0 || b === exclude) continue;
+      if (this.frames.of(b).take(1, PG_LRU, out, 0) === 1) {
+        b.freePages--;
+        b.movablePages++;
+        this.vm.countEvent(`pgalloc_${b.zone.toLowerCase()}`);
+        this.vm.accountNumaAlloc(nid, nid, cpuNid, 1);
+        return out[0]!;
+      }
+    }
+    return -1;
   }
 }
 

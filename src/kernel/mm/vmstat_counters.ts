@@ -49,4 +49,16 @@ export class VmCounters {
     }
     this.modNode(actual, actual === cpuNid ? 'numa_local' : 'numa_other', pages);
   }
+
+  /** A copy of every counter, to put back when an operation is undone (spawn that hit ENOMEM). */
+  snapshot(): () => void {
+    const events = new Map(this.events);
+    const nodes = new Map([...this.nodes].map(([nid, m]) => [nid, new Map(m)] as const));
+    return () => {
+      this.events.clear();
+      for (const [k, v] of events) this.events.set(k, v);
+      this.nodes.clear();
+      for (const [nid, m] of nodes) this.nodes.set(nid, m);
+    };
+  }
 }

@@ -32,9 +32,9 @@ export class Clock {
     return this.now;
   }
 
-  /** Run `fn` when simulated time reaches `atNs` (FIFO among equal times). */
+  /** Run `fn` when simulated time reaches `atNs`, rounded up to whole ns (FIFO among equal times). */
   schedule(atNs: number, fn: TimerCallback): TimerHandle {
-    const timer: Timer = { atNs: Math.max(atNs, this.now), seq: this.seq++, fn, cancelled: false };
+    const timer: Timer = { atNs: Math.max(Math.ceil(atNs), this.now), seq: this.seq++, fn, cancelled: false };
     this.push(timer);
     return {
       atNs: timer.atNs,
@@ -71,7 +71,7 @@ export class Clock {
       timer.fn(this.now);
       ran++;
     }
-    if (targetNs > this.now) this.now = targetNs;
+    if (targetNs > this.now) this.now = Math.floor(targetNs);
     return true;
   }
 

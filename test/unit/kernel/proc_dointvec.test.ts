@@ -130,7 +130,7 @@ describe('through the FD layer', () => {
     const k = boot();
     const fh = k.fs.open(NB, O_WRONLY);
     try {
-      const n = k.fs.write(fh, Buffer.from('2 3\n'), 0);
+      const n = k.fs.write(fh, Buffer.from('2 3\n'), 0) as number;
       expect(n).toBe(2);
       expect(k.fs.write(fh, Buffer.from('3\n'), n)).toBe(0);
     } finally {

@@ -1,0 +1,252 @@
+// Page migration (mm/migrate.c) with the two flows of spec/mechanisms.md §4:
+// - unbatched (before 6.3): per page unmap, TLB flush, copy, remap;
+// - batched (6.3+, migrate_pages_batch): up to NR_MAX_BATCHED_MIGRATION pages unmapped with
+//   their TLB invalidations queued, one try_to_unmap_flush() for the batch, then the copies.
+// Each step is charged from the preset's cost constants, so the batching gain emerges from
+// the model; the nr_tlb_* counters move as x86's flush_tlb_mm_range / arch_tlbbatch_flush
+// count them. A migration runs as a chain of clock events, one per batch, on the caller's CPU.
+import createDebug from 'debug';
+import { PAGE_SIZE, costNs } from '../config/machine.js';
+import type { Kernel } from '../kernel.js';
+import type { Process } from '../sched/process.js';
+import type { FrameTable } from './frames.js';
+import { NO_PFN, type Mm, type Vma } from './mm.js';
+
+const trace = createDebug('tiersim:migrate');
+
+/** NR_MAX_BATCHED_MIGRATION = HPAGE_PMD_NR: base pages per batch. */
+export const NR_MAX_BATCHED_MIGRATION = 512;
+
+export type MigrateFlow = 'batched' | 'unbatched';
+
+export interface MigrateStats {
+  /** Pages moved (pgmigrate_success). */
+  moved: number;
+  /** Pages that failed (pgmigrate_fail): destination out of memory. */
+  failed: number;
+  /** Pages never tried because an earlier page of their node pair ran out of memory. */
+  skipped: number;
+  /** TLB shootdown rounds sent to other CPUs (nr_tlb_remote_flush). */
+  remoteFlushes: number;
+  /** Simulated ns the caller spent. */
+  elapsedNs: number;
+}
+
+/** Pages of one VMA on one source node going to one destination, in address order. */
+interface WorkRun {
+  readonly vma: Vma;
+  readonly dst: number;
+  readonly indices: Int32Array;
+}
+
+/** A migration in flight; `done` resolves when the last batch has run. */
+export interface MigrationJob {
+  readonly stats: MigrateStats;
+  readonly done: Promise<MigrateStats>;
+  readonly finished: boolean;
+}
+
+/**
+ * Node pairs of do_migrate_pages: the n-th node of `from` goes to the (n mod |to|)-th node of
+ * `to` (nodes_remap), skipping nodes that map to themselves.
+ */
+export function remapNodes(from: readonly number[], to: readonly number[]): Array<[number, number]> {
+  const pairs: Array<[number, number]> = [];
+  const f = [...new Set(from)].sort((a, b) => a - b);
+  const t = [...new Set(to)].sort((a, b) => a - b);
+  if (t.length === 0) return pairs;
+  f.forEach((s, n) => {
+    const d = t[n % t.length]!;
+    if (s !== d) pairs.push([s, d]);
+  });
+  return pairs;
+}
+
+export class Migrator {
+  /** The kernel flavour: 'unbatched' models kernels before 6.3. */
+  flow: MigrateFlow = 'batched';
+
+  constructor(private readonly k: Kernel) {}
+
+  /** Per-page cost without the TLB flush: isolate + allocate, rmap walk, copy, remap. */
+  pageCostNs(srcNid: number, dstNid: number): number {
+    const { config } = this.k;
+    const kind = (nid: number) => this.k.numa.node(nid)?.kind ?? 'dram';
+    const copyMBps = Math.min(config.media[kind(srcNid)].copyBandwidthMBps, config.media[kind(dstNid)].copyBandwidthMBps);
+    const copyNs = PAGE_SIZE / (copyMBps / 1000);
+    return costNs(config, 'migrateIsolateAlloc') + costNs(config, 'rmapWalk') + copyNs + costNs(config, 'remap');
+  }
+
+  /**
+   * One TLB shootdown round for `mm` issued from `callerCpu`. x86: IPIs to every other CPU in
+   * the mask (nr_tlb_remote_flush once, _received per CPU); a local flush when the caller's
+   * CPU is in the mask and (unbatched) the caller runs this mm.
+   * @returns the caller's cost in ns
+   */
+  private flush(mm: Mm, callerCpu: number, local: 'all' | 'one' | 'none', proc: Process | undefined, stats: MigrateStats): number {
+    const { config, vm } = this.k;
+    const remote = mm.cpus.filter((c) => c !== callerCpu).length;
+    let ns = 0;
+    if (remote > 0) {
+      ns += costNs(config, 'tlbFlushIpiBase') + costNs(config, 'tlbFlushIpiPerCpu') * remote;
+      vm.countEvent('nr_tlb_remote_flush');
+      vm.countEvent('nr_tlb_remote_flush_received', remote);
+      stats.remoteFlushes++;
+      // Each receiving CPU runs the process's threads: the interrupt and flush stall them.
+      proc?.stall(costNs(config, 'tlbFlushLocal'), remote);
+    }
+    if (local !== 'none') {
+      ns += costNs(config, 'tlbFlushLocal');
+      vm.countEvent(local === 'all' ? 'nr_tlb_local_flush_all' : 'nr_tlb_local_flush_one');
+    }
+    return ns;
+  }
+
+  /**
+   * migrate_pages(2) as numactl's `migratepages PID FROM TO` calls it: every page of the
+   * process on a node of `from` moves to its remapped node in `to`, source node by source
+   * node, in address order, batch by batch (the syscall's MIGRATE_SYNC first tries the whole
+   * list in ASYNC batches, which is what succeeds when memory is available).
+   */
+  migratePages(proc: Process, from: readonly number[], to: readonly number[], callerCpu: number): MigrationJob {
+    const runs: WorkRun[] = [];
+    const frames = this.k.alloc.frames;
+    for (const [src, dst] of remapNodes(from, to)) {
+      for (const vma of proc.mm.vmas) {
+        const picked = new Int32Array(vma.nodePages[src] ?? 0);
+        let n = 0;
+        for (let i = 0; i < vma.nrPages && n < picked.length; i++) {
+          const pfn = vma.pt[i]!;
+          if (pfn !== NO_PFN && frames.blockOf(pfn)!.nid === src) picked[n++] = i;
+        }
+        if (n > 0) runs.push({ vma, dst, indices: picked.subarray(0, n) });
+      }
+    }
+    return this.run(proc, runs, callerCpu);
+  }
+
+  private run(proc: Process, runs: WorkRun[], callerCpu: number): MigrationJob {
+    const stats: MigrateStats = { moved: 0, failed: 0, skipped: 0, remoteFlushes: 0, elapsedNs: 0 };
+    const startNs = this.k.clock.nowNs;
+    const callerNode = this.k.numa.cpuNode(callerCpu) ?? 0;
+    const flow = this.flow;
+    let run = 0;
+    let at = 0;
+    let finished = false;
+    let resolve!: (s: MigrateStats) => void;
+    const done = new Promise<MigrateStats>((r) => (resolve = r));
+    const exhausted = new Set<number>();
+
+    const step = () => {
+      if (run < runs.length && !proc.alive) {
+        for (let r = run; r < runs.length; r++) stats.skipped += runs[r]!.indices.length - (r === run ? at : 0);
+        run = runs.length;
+      }
+      if (run >= runs.length) {
+        stats.elapsedNs = this.k.clock.nowNs - startNs;
+        finished = true;
+        trace('pid %d: %d moved, %d failed, %d skipped, %d remote flushes, %d ns', proc.pid, stats.moved, stats.failed, stats.skipped, stats.remoteFlushes, stats.elapsedNs);
+        resolve(stats);
+        return;
+      }
+      // A batch never spans two runs: each (source, destination) pair is its own migrate_pages call.
+      const cur = runs[run]!;
+      const batch = cur.indices.subarray(at, at + NR_MAX_BATCHED_MIGRATION);
+      at += batch.length;
+      if (at >= cur.indices.length) {
+        run++;
+        at = 0;
+      }
+      const ns = this.migrateBatch(proc, cur.vma, batch, cur.dst, flow, callerCpu, callerNode, exhausted, stats);
+      proc.reschedule();
+      this.k.clock.after(Math.round(ns), step);
+    };
+    step();
+    return {
+      stats,
+      done,
+      get finished() {
+        return finished;
+      },
+    };
+  }
+
+  /** Move one batch now; returns the caller's simulated time for it. */
+  private migrateBatch(proc: Process, vma: Vma, batch: Int32Array, dst: number, flow: MigrateFlow, callerCpu: number, callerNode: number, exhausted: Set<number>, stats: MigrateStats): number {
+    const { alloc, vm } = this.k;
+    const frames = alloc.frames;
+    const mm = proc.mm;
+    // migratepages runs in another process: the caller never has this mm loaded, so the
+    // unbatched per-page flush is remote only (flush_tlb_mm_range's loaded_mm test).
+    const localOne = 'none';
+    let ns = 0;
+    let moved = 0;
+    const freed: number[] = [];
+    const movedFrom = new Map<number, number>();
+    for (const index of batch) {
+      const oldPfn = vma.pt[index]!;
+      if (oldPfn === NO_PFN || exhausted.has(dst)) {
+        stats.skipped++;
+        continue;
+      }
+      const newPfn = alloc.allocMigrationTarget(dst, callerNode);
+      if (newPfn < 0) {
+        // -ENOMEM: this page fails and the pair stops (migrate_pages_batch goes to the move phase).
+        exhausted.add(dst);
+        stats.failed++;
+        vm.countEvent('pgmigrate_fail');
+        continue;
+      }
+      const srcNid = frames.blockOf(oldPfn)!.nid;
+      moveFrame(frames, mm, vma, index, oldPfn, newPfn);
+      freed.push(oldPfn);
+      movedFrom.set(srcNid, (movedFrom.get(srcNid) ?? 0) + 1);
+      moved++;
+      ns += this.pageCostNs(srcNid, dst);
+      if (flow === 'unbatched') ns += this.flush(mm, callerCpu, localOne, proc, stats);
+    }
+    if (flow === 'batched' && moved > 0) ns += this.flush(mm, callerCpu, mm.cpus.includes(callerCpu) ? 'all' : 'none', proc, stats);
+    alloc.freeUserFrames(freed);
+    for (const [srcNid, n] of movedFrom) accountAnonMove(vm, srcNid, dst, n);
+    stats.moved += moved;
+    vm.countEvent('pgmigrate_success', moved);
+    return ns;
+  }
+}
+
+/** The per-node anon LRU counters follow `pages` from `srcNid` to `dstNid`. */
+function accountAnonMove(vm: Kernel['vm'], srcNid: number, dstNid: number, pages: number): void {
+  vm.modNode(srcNid, 'nr_anon_pages', -pages);
+  vm.modNode(srcNid, 'nr_inactive_anon', -pages);
+  vm.modNode(dstNid, 'nr_anon_pages', pages);
+  vm.modNode(dstNid, 'nr_inactive_anon', pages);
+}
+
+/**
+ * Switch page `index` of `vma` from `oldPfn` to the already allocated `newPfn`: copy the frame
+ * state, move the PTE and the reverse map. The caller frees the source and moves counters.
+ */
+export function moveFrame(frames: FrameTable, mm: Mm, vma: Vma, index: number, oldPfn: number, newPfn: number): void {
+  const src = frames.peek(oldPfn)!;
+  const dst = frames.peek(newPfn)!;
+  dst.flags[newPfn - dst.block.startPfn] = src.flags[oldPfn - src.block.startPfn]!;
+  mm.unmap(vma, index);
+  mm.map(vma, index, newPfn);
+}
+
+/**
+ * Move the page in `oldPfn` to `newPfn` found through the reverse map (memory offlining's
+ * do_migrate_range); the owning process then runs at its new placement's speed.
+ */
+export function relocateFrame(k: Kernel, oldPfn: number, newPfn: number): void {
+  const frames = k.alloc.frames;
+  const proc = k.tasks.processOfMm(frames.ownerOf(oldPfn));
+  const vpn = frames.vpnOf(oldPfn);
+  const vma = proc?.mm.findVma(vpn);
+  if (!proc || !vma) return;
+  const srcNid = frames.blockOf(oldPfn)!.nid;
+  moveFrame(frames, proc.mm, vma, vma.indexOf(vpn), oldPfn, newPfn);
+  k.alloc.freeUserFrames([oldPfn]);
+  accountAnonMove(k.vm, srcNid, frames.blockOf(newPfn)!.nid, 1);
+  proc.reschedule();
+}

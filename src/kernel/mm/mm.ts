@@ -1,0 +1,132 @@
+// Address spaces (struct mm_struct, vm_area_struct): VMAs with a flat page table (vpn → pfn)
+// each, the mm_cpumask that TLB shootdowns target, and the reverse map kept in the frames
+// (owner mm id + vpn, frames.ts). Each VMA keeps per-node page counts and per-node access
+// weight sums, updated on every map/unmap, so a workload's speed follows its placement in O(1).
+import { PAGE_SIZE } from '../config/machine.js';
+import type { AccessPattern } from '../workload/pattern.js';
+import type { MemPolicy } from '../workload/spec.js';
+import type { FrameTable } from './frames.js';
+import type { Allocation } from './page_alloc.js';
+
+/** Where user mappings start (a typical x86_64 mmap_base region). */
+export const MMAP_BASE = 0x7f00_0000_0000;
+const MMAP_BASE_VPN = MMAP_BASE / PAGE_SIZE;
+export const NO_PFN = -1;
+
+export class Vma {
+  /** pfn mapped at page i of the VMA, or NO_PFN. */
+  readonly pt: Int32Array;
+  /** Mapped pages per node id. */
+  readonly nodePages: Float64Array;
+  /** Sum of the pattern's weights of the pages on each node (current phase). */
+  readonly nodeWeight: Float64Array;
+  phase = 0;
+
+  constructor(
+    readonly startVpn: number,
+    readonly nrPages: number,
+    readonly pattern: AccessPattern,
+    readonly policy: MemPolicy,
+    nodeSlots: number,
+  ) {
+    this.pt = new Int32Array(nrPages).fill(NO_PFN);
+    this.nodePages = new Float64Array(nodeSlots);
+    this.nodeWeight = new Float64Array(nodeSlots);
+  }
+
+  get start(): number {
+    return this.startVpn * PAGE_SIZE;
+  }
+
+  get end(): number {
+    return (this.startVpn + this.nrPages) * PAGE_SIZE;
+  }
+
+  /** Page index of `vpn` in this VMA, or -1. */
+  indexOf(vpn: number): number {
+    const i = vpn - this.startVpn;
+    return i >= 0 && i < this.nrPages ? i : -1;
+  }
+
+  /** Recompute the weight sums for a new phase of the pattern. */
+  setPhase(phase: number, frames: FrameTable): void {
+    this.phase = phase;
+    this.nodeWeight.fill(0);
+    for (let i = 0; i < this.nrPages; i++) {
+      const pfn = this.pt[i]!;
+      if (pfn !== NO_PFN) this.nodeWeight[frames.blockOf(pfn)!.nid]! += this.pattern.weight(i, phase);
+    }
+  }
+}
+
+export class Mm {
+  readonly vmas: Vma[] = [];
+  /** Page-table pages (unmovable, on the CPU's node). */
+  pageTables: Allocation | undefined;
+  private nextVpn = MMAP_BASE_VPN;
+
+  constructor(
+    readonly id: number,
+    readonly frames: FrameTable,
+    /** CPUs that have run this mm (mm_cpumask): the targets of its TLB shootdowns. */
+    readonly cpus: readonly number[],
+    private readonly nodeSlots: number,
+  ) {}
+
+  /** mmap an anonymous region; pages are mapped later (populate). */
+  mmap(nrPages: number, pattern: AccessPattern, policy: MemPolicy): Vma {
+    const vma = new Vma(this.nextVpn, nrPages, pattern, policy, this.nodeSlots);
+    // Leave a guard gap of one 2 MiB region between mappings, as mmap's alignment does.
+    this.nextVpn += Math.ceil(nrPages / 512) * 512 + 512;
+    this.vmas.push(vma);
+    return vma;
+  }
+
+  /** The VMA containing `vpn`. */
+  findVma(vpn: number): Vma | undefined {
+    for (const v of this.vmas) if (v.indexOf(vpn) >= 0) return v;
+    return undefined;
+  }
+
+  /** Install `pfn` at page `i` of `vma` and record the reverse map. */
+  map(vma: Vma, i: number, pfn: number): void {
+    const f = this.frames.peek(pfn)!;
+    const off = pfn - f.block.startPfn;
+    f.owner[off] = this.id;
+    f.vpn[off] = vma.startVpn + i;
+    vma.pt[i] = pfn;
+    const nid = f.block.nid;
+    vma.nodePages[nid]!++;
+    vma.nodeWeight[nid]! += vma.pattern.weight(i, vma.phase);
+  }
+
+  /** Clear page `i` of `vma`; returns the pfn that was mapped. */
+  unmap(vma: Vma, i: number): number {
+    const pfn = vma.pt[i]!;
+    if (pfn === NO_PFN) return NO_PFN;
+    const nid = this.frames.blockOf(pfn)!.nid;
+    vma.pt[i] = NO_PFN;
+    vma.nodePages[nid]!--;
+    vma.nodeWeight[nid]! -= vma.pattern.weight(i, vma.phase);
+    return pfn;
+  }
+
+  /** Resident pages per node id over all VMAs. */
+  residentPages(nid: number): number {
+    let n = 0;
+    for (const v of this.vmas) n += v.nodePages[nid] ?? 0;
+    return n;
+  }
+
+  get totalPages(): number {
+    let n = 0;
+    for (const v of this.vmas) for (const c of v.nodePages) n += c;
+    return n;
+  }
+}
+
+/** Page-table pages for `nrPages` of mappings: PTE pages, PMD pages, a PUD page and the PGD. */
+export function pageTablePages(nrPages: number): number {
+  if (nrPages === 0) return 1;
+  return Math.ceil(nrPages / 512) + Math.ceil(nrPages / 512 / 512) + 2;
+}

@@ -1,0 +1,168 @@
+// Creating and reaping simulated processes (kernel/fork.c + mm/mempolicy.c + exit_mmap): a
+// spawn builds an mm, places the workload's buffer by its memory policy (populated up front,
+// like MAP_POPULATE), allocates page tables on the CPU's node and accounts the anon and
+// page-table counters. It is all-or-nothing: ENOMEM leaves memory and counters as they were.
+import createDebug from 'debug';
+import { ENOMEM, ESRCH } from '../../kernfs/index.js';
+import { PAGE_SIZE } from '../config/machine.js';
+import type { Kernel } from '../kernel.js';
+import { Mm, pageTablePages, type Vma } from '../mm/mm.js';
+import type { Allocation } from '../mm/page_alloc.js';
+import { HotsetPattern, IdlePattern, UniformPattern, ZipfPattern, type AccessPattern } from '../workload/pattern.js';
+import type { WorkloadSpec } from '../workload/spec.js';
+import { Process } from './process.js';
+
+const trace = createDebug('tiersim:sched');
+/** First pid handed out: init and the boot-time kernel threads sit below. */
+export const FIRST_PID = 1000;
+
+function patternOf(spec: WorkloadSpec, nrPages: number): AccessPattern {
+  switch (spec.kind) {
+    case 'abench': return new UniformPattern(nrPages, 'random');
+    case 'memhog': return new UniformPattern(nrPages, 'sweep');
+    case 'hotset': return new HotsetPattern(nrPages, spec.hotFraction, spec.hotShare);
+    case 'zipf': return new ZipfPattern(nrPages, spec.skew);
+    case 'idle': return new IdlePattern(nrPages);
+  }
+}
+
+export class Tasks {
+  private readonly procs = new Map<number, Process>();
+  private nextPid = FIRST_PID;
+  private nextMmId = 1;
+  private readonly byMm = new Map<number, Process>();
+  private readonly nodeSlots: number;
+
+  constructor(private readonly k: Kernel) {
+    this.nodeSlots = Math.max(...k.config.nodes.map((n) => n.id)) + 1;
+  }
+
+  get(pid: number): Process | undefined {
+    return this.procs.get(pid);
+  }
+
+  /** Every process ever spawned, by pid (finished ones stay listed with their result). */
+  list(): Process[] {
+    return [...this.procs.values()];
+  }
+
+  /** The live process whose mm has id `id` (the reverse map's owner field). */
+  processOfMm(id: number): Process | undefined {
+    return this.byMm.get(id);
+  }
+
+  /** The node whose CPUs run the threads: asked for, else the policy's node if it has CPUs, else the nearest CPU node. */
+  cpuNodeFor(spec: WorkloadSpec): number {
+    if (spec.cpuNode !== undefined && this.k.numa.hasCpu(spec.cpuNode)) return spec.cpuNode;
+    const p = spec.policy;
+    const want = spec.cpuNode ?? (p.mode === 'preferred' || p.mode === 'bind' ? p.node : p.mode === 'interleave' ? p.nodes[0]! : undefined);
+    const cpuNodes = this.k.config.nodes.filter((n) => n.cpus.length > 0).map((n) => n.id);
+    if (want === undefined) return cpuNodes[0]!;
+    return [...cpuNodes].sort((a, b) => this.k.numa.distance(want, a) - this.k.numa.distance(want, b) || a - b)[0]!;
+  }
+
+  /**
+   * Start a workload.
+   * @throws ENOMEM when its memory (buffer by policy, page tables on the CPU's node) cannot be had
+   */
+  spawn(spec: WorkloadSpec): Process {
+    const k = this.k;
+    const cpuNode = this.cpuNodeFor(spec);
+    const nodeCpus = k.numa.cpusOf(cpuNode);
+    const mm = new Mm(this.nextMmId, k.alloc.frames, nodeCpus.slice(0, Math.max(1, Math.min(spec.threads, nodeCpus.length))), this.nodeSlots);
+    const nrPages = spec.sizeBytes / PAGE_SIZE;
+    const vma = mm.mmap(nrPages, patternOf(spec, nrPages), spec.policy);
+
+    const restore = k.vm.snapshot();
+    const taken: Allocation[] = [];
+    try {
+      const p = spec.policy;
+      if (p.mode === 'interleave') {
+        for (let j = 0; j < p.nodes.length; j++) {
+          const count = Math.floor(nrPages / p.nodes.length) + (j < nrPages % p.nodes.length ? 1 : 0);
+          if (count > 0) taken.push(k.alloc.alloc(p.nodes[j]!, count, { movable: true, cpuNid: cpuNode }));
+        }
+      } else if (nrPages > 0) {
+        const nid = p.mode === 'local' ? cpuNode : p.node;
+        taken.push(k.alloc.alloc(nid, nrPages, { movable: true, thisNode: p.mode === 'bind', cpuNid: cpuNode }));
+      }
+      mm.pageTables = k.alloc.alloc(cpuNode, pageTablePages(nrPages), { movable: false, cpuNid: cpuNode });
+    } catch (err) {
+      for (const a of taken) k.alloc.free(a);
+      if (mm.pageTables) k.alloc.free(mm.pageTables);
+      restore();
+      if (err === ENOMEM) k.log.printk(`tiersim: spawn ${spec.kind}: out of memory for ${nrPages} pages (${JSON.stringify(spec.policy)})`);
+      throw err;
+    }
+
+    this.populate(mm, vma, taken, spec);
+    this.accountPageTables(mm.pageTables, +1);
+    this.nextMmId++;
+    const proc = new Process(this.nextPid++, spec, mm, vma, cpuNode, k.clock, k.config, k.numa);
+    this.byMm.set(mm.id, proc);
+    proc.onExit = (pr) => this.exitMm(pr);
+    this.procs.set(proc.pid, proc);
+    trace('spawn pid %d %s: %d pages, cpus %s', proc.pid, spec.kind, nrPages, mm.cpus.join(','));
+    return proc;
+  }
+
+  /**
+   * Send SIGKILL.
+   * @throws ESRCH when no live process has that pid (kill(2)'s rule)
+   */
+  kill(pid: number): void {
+    const p = this.procs.get(pid);
+    if (!p || !p.alive) throw ESRCH;
+    p.kill();
+  }
+
+  /** Map the buffer: interleave puts page i on nodes[i mod n], as the interleave index does. */
+  private populate(mm: Mm, vma: Vma, taken: Allocation[], spec: WorkloadSpec): void {
+    const k = this.k;
+    const interleave = spec.policy.mode === 'interleave' ? spec.policy.nodes : undefined;
+    const cursors = taken.map(() => 0);
+    for (let i = 0; i < vma.nrPages; i++) {
+      const src = interleave ? i % taken.length : 0;
+      const a = taken[src]!;
+      mm.map(vma, i, a.pfns[cursors[src]!++]!);
+    }
+    for (let j = 0; j < taken.length; j++) {
+      for (const part of taken[j]!.parts) {
+        k.vm.modNode(part.block.nid, 'nr_anon_pages', part.pages);
+        k.vm.modNode(part.block.nid, 'nr_inactive_anon', part.pages);
+        if (interleave && part.block.nid === interleave[j]) k.vm.modNode(part.block.nid, 'numa_interleave', part.pages);
+      }
+    }
+  }
+
+  private accountPageTables(a: Allocation | undefined, sign: 1 | -1): void {
+    if (!a) return;
+    for (const part of a.parts) this.k.vm.modNode(part.block.nid, 'nr_page_table_pages', sign * part.pages);
+  }
+
+  /** exit_mmap: unmap every page, give frames and page tables back. */
+  private exitMm(p: Process): void {
+    const k = this.k;
+    const mm = p.mm;
+    for (const vma of mm.vmas) {
+      vma.nodePages.forEach((pages, nid) => {
+        if (pages === 0) return;
+        k.vm.modNode(nid, 'nr_anon_pages', -pages);
+        k.vm.modNode(nid, 'nr_inactive_anon', -pages);
+      });
+      const pfns = new Int32Array(vma.nrPages);
+      let n = 0;
+      for (let i = 0; i < vma.nrPages; i++) {
+        const pfn = mm.unmap(vma, i);
+        if (pfn >= 0) pfns[n++] = pfn;
+      }
+      k.alloc.freeUserFrames(pfns.subarray(0, n));
+    }
+    this.accountPageTables(mm.pageTables, -1);
+    if (mm.pageTables) k.alloc.free(mm.pageTables);
+    mm.pageTables = undefined;
+    this.byMm.delete(mm.id);
+    k.log.printk(`tiersim: pid ${p.pid} (${p.comm}) ${p.state === 'done' ? 'exited' : 'killed'} after ${(p.runtimeNs / 1e9).toFixed(6)} s`);
+    trace('exit pid %d (%s) runtime %d ns', p.pid, p.state, p.runtimeNs);
+  }
+}

@@ -1,0 +1,69 @@
+// DIR/sim/processes/<pid>: one simulated process — its workload spec, state, progress,
+// run time, /proc/<pid>/numa_maps-style placement, and a kill file.
+import { ESRCH, EINVAL, attr, dir, type KDir } from '../../kernfs/index.js';
+import { formatRangeList } from '../lib/bitmap.js';
+import type { Kernel } from '../kernel.js';
+import type { Process } from '../sched/process.js';
+import { formatWorkloadSpec, type MemPolicy } from '../workload/spec.js';
+
+/** Signals `kill` accepts: all of them end a simulated process (it has no handlers). */
+const SIGNALS = new Map<string, number>([
+  ['1', 1], ['HUP', 1], ['2', 2], ['INT', 2], ['9', 9], ['KILL', 9], ['15', 15], ['TERM', 15],
+]);
+
+/** mpol_to_str */
+function policyString(p: MemPolicy): string {
+  switch (p.mode) {
+    case 'local': return 'default';
+    case 'preferred': return `prefer:${p.node}`;
+    case 'bind': return `bind:${p.node}`;
+    case 'interleave': return `interleave:${formatRangeList(p.nodes)}`;
+  }
+}
+
+/** /proc/<pid>/numa_maps (fs/proc/task_mmu.c show_numa_map) for the process's VMAs. */
+export function formatNumaMaps(p: Process): string {
+  if (!p.alive) return '';
+  let out = '';
+  for (const vma of p.mm.vmas) {
+    let pages = 0;
+    let nodes = '';
+    vma.nodePages.forEach((n, nid) => {
+      if (n > 0) nodes += ` N${nid}=${n}`;
+      pages += n;
+    });
+    out += `${vma.start.toString(16)} ${policyString(vma.policy)}`;
+    if (pages > 0) out += ` anon=${pages} dirty=${pages} active=0${nodes}`;
+    out += ' kernelpagesize_kB=4\n';
+  }
+  return out;
+}
+
+export function processDir(k: Kernel, p: Process): KDir {
+  return dir(
+    {
+      workload: attr({ mode: 0o444, show: () => `${formatWorkloadSpec(p.spec)}\n` }),
+      state: attr({ mode: 0o444, show: () => `${p.state}\n` }),
+      progress: attr({
+        mode: 0o444,
+        show: () => {
+          const total = Number.isFinite(p.totalAccesses) ? p.totalAccesses : 0;
+          return `${Math.floor(p.doneAt(k.clock.nowNs))} ${total}\n`;
+        },
+      }),
+      runtime_ns: attr({ mode: 0o444, show: () => `${p.runtimeNs}\n` }),
+      stall_ns: attr({ mode: 0o444, show: () => `${Math.round(p.stallNs)}\n` }),
+      numa_maps: attr({ mode: 0o444, show: () => formatNumaMaps(p) }),
+      kill: attr({
+        mode: 0o200,
+        store: (input) => {
+          const sig = SIGNALS.get(input.trim().toUpperCase().replace(/^SIG/, ''));
+          if (sig === undefined) throw EINVAL; // kill(2): not a signal we deliver
+          if (!p.alive) throw ESRCH; // kill(2): the process is gone
+          k.tasks.kill(p.pid);
+        },
+      }),
+    },
+    0o555,
+  );
+}
