@@ -1,0 +1,70 @@
+// The lazy access model (DESIGN.md §3): answers what a page-table walker, a hint fault or a
+// hardware sampler would observe about a page, from the owning workload's access distribution
+// and its progress — never by replaying accesses. Used by DAMON (paddr/vaddr access checks),
+// NUMA balancing (hint faults) and kmmscand (A-bit harvesting).
+//
+// For a random-order pattern, accesses to page i form a Poisson stream whose expected count over
+// [t0, t1] is (done(t1) − done(t0)) × weight(i). For a sweep, page i is touched when the sweep
+// position (done mod pages) passes it.
+import type { Prng } from '../lib/prng.js';
+import type { Vma } from '../mm/mm.js';
+import type { Process } from '../sched/process.js';
+
+/** Expected accesses to page `index` of `vma` between t0 and t1 (ground truth). */
+export function expectedAccesses(p: Process, vma: Vma, index: number, t0Ns: number, t1Ns: number): number {
+  if (t1Ns <= t0Ns || vma.pattern.order === 'none') return 0;
+  const n = p.doneAt(t1Ns) - p.doneAt(t0Ns);
+  if (n <= 0) return 0;
+  if (vma.pattern.order === 'sweep') return sweepTouches(vma.nrPages, p.doneAt(t0Ns), p.doneAt(t1Ns), index);
+  // Split at phase boundaries so a hot set that moved is credited to the right pages.
+  let sum = 0;
+  let t = t0Ns;
+  while (t < t1Ns) {
+    const phase = p.phaseAt(t);
+    const phaseEnd = p.spec.phaseNs > 0 ? Math.min(t1Ns, p.startNs + (phase + 1) * p.spec.phaseNs) : t1Ns;
+    sum += (p.doneAt(phaseEnd) - p.doneAt(t)) * vma.pattern.weight(index, phase);
+    t = phaseEnd;
+  }
+  return sum;
+}
+
+/** Times a sequential sweep over `nrPages` touches page `index` while progress goes d0 → d1. */
+function sweepTouches(nrPages: number, d0: number, d1: number, index: number): number {
+  // Touch k of page i is access number k·N + i + 1; count those done in (d0, d1].
+  const upTo = (d: number) => (d < index + 1 ? 0 : Math.floor((d - index - 1) / nrPages) + 1);
+  return upTo(Math.floor(d1)) - upTo(Math.floor(d0));
+}
+
+/**
+ * Was the Accessed bit of page `index` set again between t0 (when it was cleared) and t1?
+ * Random patterns draw from `rng` with probability 1 − e^(−expected); sweeps are exact.
+ */
+export function accessedBetween(p: Process, vma: Vma, index: number, t0Ns: number, t1Ns: number, rng: Prng): boolean {
+  const n = expectedAccesses(p, vma, index, t0Ns, t1Ns);
+  if (n <= 0) return false;
+  if (vma.pattern.order === 'sweep') return n >= 1;
+  return rng.nextFloat() < 1 - Math.exp(-n);
+}
+
+/**
+ * When page `index` is next accessed after `tNs` at the workload's current rate (a NUMA
+ * hint fault's time), or Infinity when it never is.
+ */
+export function nextAccessAfter(p: Process, vma: Vma, index: number, tNs: number, rng: Prng): number {
+  const rate = p.rate;
+  if (rate <= 0 || vma.pattern.order === 'none') return Infinity;
+  if (vma.pattern.order === 'sweep') {
+    const d = p.doneAt(tNs);
+    const lap = d < index + 1 ? 0 : Math.floor((d - index - 1) / vma.nrPages) + 1;
+    const next = lap * vma.nrPages + index + 1; // the access number that touches the page next
+    return next > p.totalAccesses ? Infinity : tNs + (next - d) / rate;
+  }
+  const lambda = rate * vma.pattern.weight(index, p.phaseAt(tNs));
+  if (lambda <= 0) return Infinity;
+  return tNs - Math.log(1 - rng.nextFloat()) / lambda;
+}
+
+/** Ground truth: accesses per second to pages [i0, i1) of `vma` right now. */
+export function accessRatePerSec(p: Process, vma: Vma, i0: number, i1: number, nowNs: number): number {
+  return p.rate * 1e9 * vma.pattern.rangeWeight(i0, i1, p.phaseAt(nowNs));
+}
