@@ -4,10 +4,32 @@ import { hideBin } from 'yargs/helpers';
 import { CliError, DEFAULT_MACHINE, describeMachine, listPresets, loadMachine } from './machine.js';
 import { runMount } from './mount.js';
 import { runShell } from './shell.js';
+import { runAdvance, runKill, runMigratePages, runPs, runSpawn } from './control.js';
+
+/**
+ * The words after `command` on the command line, verbatim and without `--mount DIR`: yargs
+ * folds repeated positional `key=value` words and would turn "08" into a number.
+ */
+function rawWordsAfter(command: string, fallbackFirst: string): string[] {
+  const argv = hideBin(process.argv);
+  const at = argv.indexOf(command);
+  if (at < 0) return [fallbackFirst];
+  const words: string[] = [];
+  for (let i = at + 1; i < argv.length; i++) {
+    const w = argv[i]!;
+    if (w === '--mount') i++;
+    else if (!w.startsWith('--mount=') && w !== '--') words.push(w);
+  }
+  return words;
+}
+
+const mountOpt = { type: 'string', default: 'mount', describe: 'a live tiersim mount' } as const;
 
 async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('tiersim')
+    // A repeated option takes its last value (as most CLIs), not an array of values.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('$0 <command> [options]\n\nA simulated Linux tiered-memory machine whose kernel files are served over FUSE.')
     .command(
       'mount [dir]',
@@ -40,6 +62,41 @@ async function main(argv: string[]): Promise<void> {
         const command = [...a.command.map(String), ...(dashes >= 0 ? process.argv.slice(dashes + 1) : [])];
         process.exit(await runShell({ mount: a.mount, command }));
       },
+    )
+    .command(
+      'advance <duration>',
+      'advance a virtual-clock mount by DURATION (250ms, 10s, 1500us); prints the new clock',
+      (y) => y.positional('duration', { type: 'string', demandOption: true }).option('mount', mountOpt),
+      (a) => runAdvance(a.mount, a.duration),
+    )
+    .command(
+      'spawn <workload> [keys..]',
+      'start a workload (abench, memhog, hotset, zipf, idle) with key=value settings; prints its pid',
+      (y) =>
+        y
+          .usage('$0 spawn [--mount DIR] abench size=8G threads=64 iters=512 delay_us=1 node=1')
+          .positional('workload', { type: 'string', demandOption: true })
+          .positional('keys', { type: 'string', array: true, default: [] as string[] })
+          .option('mount', mountOpt),
+      (a) => runSpawn(a.mount, rawWordsAfter('spawn', a.workload)),
+    )
+    .command('ps', 'list simulated processes', (y) => y.option('mount', mountOpt), (a) => runPs(a.mount))
+    .command(
+      'kill <pid>',
+      'kill a simulated process',
+      (y) => y.positional('pid', { type: 'string', demandOption: true }).option('mount', mountOpt),
+      (a) => runKill(a.mount, a.pid),
+    )
+    .command(
+      'migratepages <pid> <from> <to>',
+      "move a process's pages from nodes FROM to nodes TO (like numactl's migratepages); prints pages moved and simulated time",
+      (y) =>
+        y
+          .positional('pid', { type: 'string', demandOption: true })
+          .positional('from', { type: 'string', demandOption: true })
+          .positional('to', { type: 'string', demandOption: true })
+          .option('mount', mountOpt),
+      (a) => runMigratePages(a.mount, a.pid, a.from, a.to),
     )
     .command(
       'presets',

@@ -68,7 +68,7 @@ function describeMountError(err: Error, dir: string): CliError {
 export async function runMount(args: MountArgs): Promise<void> {
   const { config } = loadMachine(args.machine);
   const dir = resolve(args.dir);
-  const kernel = bootKernel(config, { seed: args.seed, clock: args.clock });
+  const kernel = bootKernel(config, { seed: args.seed, clock: args.clock, yieldToHost: () => new Promise((r) => setImmediate(r)) });
   const extras = new StaticDir();
   const mount = new FuseMount(servedTree(kernel, extras), dir, { allowOther: args.allowOther });
   try {

@@ -25,6 +25,11 @@ export class OpenFile {
   private snapshot: Buffer | undefined;
   /** A transaction file's answer to the last write on this description (WriteCtx.respond). */
   private reply: Buffer | undefined;
+  /**
+   * File position the answer starts at: the first read's. A shell reads on from where its
+   * write left the offset (`read <&3`), a program may pread from 0; both see the whole answer.
+   */
+  private replyBase: number | undefined;
 
   private constructor(
     readonly file: KFile,
@@ -64,7 +69,11 @@ export class OpenFile {
   read(pos: number, len: number): Buffer {
     const { file } = this;
     if (!this.readable) throw EINVAL; // read(2) on an O_WRONLY fd is EBADF in the VFS; FUSE never sends it
-    if (this.reply !== undefined) return this.reply.subarray(pos, pos + len);
+    if (this.reply !== undefined) {
+      this.replyBase ??= pos;
+      const off = Math.max(0, pos - this.replyBase);
+      return this.reply.subarray(off, off + len);
+    }
     if (!file.show) throw file.kind === 'seq' ? EIO : EINVAL; // debugfs without .read: the VFS says EINVAL
     if (file.kind === 'sysctl') {
       // proc_sys_call_handler: a read at offset > 0 is EOF, and a short buffer truncates.
@@ -87,6 +96,7 @@ export class OpenFile {
     if (!file.store) throw file.kind === 'seq' ? EIO : EINVAL;
     this.snapshot = undefined;
     this.reply = undefined;
+    this.replyBase = undefined;
     const ctx = {
       cred: this.cred,
       respond: (text: string) => {

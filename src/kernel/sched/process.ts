@@ -204,7 +204,8 @@ export class Process {
   }
 
   private finish(state: 'done' | 'killed', atNs: number): void {
-    const done = this.doneAt(atNs);
+    // A finished workload did all its work (the end time was rounded up to a whole ns).
+    const done = state === 'done' && Number.isFinite(this.totalAccesses) ? this.totalAccesses : this.doneAt(atNs);
     this.push({ t: atNs, done, resume: atNs, rate: 0 });
     this.state = state;
     this.endNs = atNs;

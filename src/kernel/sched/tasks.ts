@@ -9,7 +9,7 @@ import type { Kernel } from '../kernel.js';
 import { Mm, pageTablePages, type Vma } from '../mm/mm.js';
 import type { Allocation } from '../mm/page_alloc.js';
 import { HotsetPattern, IdlePattern, UniformPattern, ZipfPattern, type AccessPattern } from '../workload/pattern.js';
-import type { WorkloadSpec } from '../workload/spec.js';
+import { policyString, type WorkloadSpec } from '../workload/spec.js';
 import { Process } from './process.js';
 
 const trace = createDebug('tiersim:sched');
@@ -91,7 +91,7 @@ export class Tasks {
       for (const a of taken) k.alloc.free(a);
       if (mm.pageTables) k.alloc.free(mm.pageTables);
       restore();
-      if (err === ENOMEM) k.log.printk(`tiersim: spawn ${spec.kind}: out of memory for ${nrPages} pages (${JSON.stringify(spec.policy)})`);
+      if (err === ENOMEM) k.log.printk(`tiersim: spawn ${spec.kind}: out of memory for ${nrPages} pages (policy ${policyString(spec.policy)}) and ${pageTablePages(nrPages)} page-table pages on node ${cpuNode}`);
       throw err;
     }
 

@@ -1,25 +1,14 @@
 // DIR/sim/processes/<pid>: one simulated process — its workload spec, state, progress,
 // run time, /proc/<pid>/numa_maps-style placement, and a kill file.
 import { ESRCH, EINVAL, attr, dir, type KDir } from '../../kernfs/index.js';
-import { formatRangeList } from '../lib/bitmap.js';
 import type { Kernel } from '../kernel.js';
 import type { Process } from '../sched/process.js';
-import { formatWorkloadSpec, type MemPolicy } from '../workload/spec.js';
+import { formatWorkloadSpec, policyString } from '../workload/spec.js';
 
 /** Signals `kill` accepts: all of them end a simulated process (it has no handlers). */
 const SIGNALS = new Map<string, number>([
   ['1', 1], ['HUP', 1], ['2', 2], ['INT', 2], ['9', 9], ['KILL', 9], ['15', 15], ['TERM', 15],
 ]);
-
-/** mpol_to_str */
-function policyString(p: MemPolicy): string {
-  switch (p.mode) {
-    case 'local': return 'default';
-    case 'preferred': return `prefer:${p.node}`;
-    case 'bind': return `bind:${p.node}`;
-    case 'interleave': return `interleave:${formatRangeList(p.nodes)}`;
-  }
-}
 
 /** /proc/<pid>/numa_maps (fs/proc/task_mmu.c show_numa_map) for the process's VMAs. */
 export function formatNumaMaps(p: Process): string {

@@ -14,7 +14,9 @@ import { processDir } from './process_files.js';
 
 const trace = createDebug('tiersim:sim');
 /** Clock events run between yields to the host while a write drives virtual time. */
-const EVENTS_PER_SLICE = 10_000;
+const EVENTS_PER_SLICE = 1_000;
+/** Events between yields while driving one operation (a migration batch is ~1 ms of work). */
+const OP_EVENTS_PER_SLICE = 4;
 /** The CPU a migratepages caller runs on. */
 export const CALLER_CPU = 0;
 
@@ -33,7 +35,7 @@ async function driveClockUntil(k: Kernel, isDone: () => boolean): Promise<void> 
     const next = k.clock.nextEventNs();
     if (next === undefined) return;
     k.clock.advanceTo(next, 1);
-    if (++ran % EVENTS_PER_SLICE === 0) await k.yieldToHost();
+    if (++ran % OP_EVENTS_PER_SLICE === 0) await k.yieldToHost();
   }
 }
 

@@ -1,7 +1,7 @@
 // Workload specs as written to sim/spawn: `abench size=8G threads=64 iters=512 delay_us=1 node=1`.
 // Parsing and the canonical form shown in sim/processes/<pid>/workload. A bad spec is EINVAL
 // with a message naming the key, which the caller puts in the kernel log.
-import { parseRangeList } from '../lib/bitmap.js';
+import { formatRangeList, parseRangeList } from '../lib/bitmap.js';
 import { formatSize, parseDurationNs, parseSize } from '../lib/units.js';
 import { PAGE_SIZE } from '../config/machine.js';
 
@@ -205,5 +205,15 @@ export function formatWorkloadSpec(s: WorkloadSpec): string {
       return `zipf${common} iters=${s.iters} accesses=${s.accessesPerIter} delay_us=${s.delayNs / 1000} access_bytes=${s.accessBytes} skew=${s.skew}${formatPolicy(s.policy)}${cpu}`;
     case 'idle':
       return `idle${size} duration=${s.durationNs / 1e6}ms${formatPolicy(s.policy)}${cpu}`;
+  }
+}
+
+/** A policy as numa_maps shows it (mpol_to_str). */
+export function policyString(p: MemPolicy): string {
+  switch (p.mode) {
+    case 'local': return 'default';
+    case 'preferred': return `prefer:${p.node}`;
+    case 'bind': return `bind:${p.node}`;
+    case 'interleave': return `interleave:${formatRangeList(p.nodes)}`;
   }
 }
