@@ -83,7 +83,7 @@ export class Migrator {
    * CPU is in the mask and (unbatched) the caller runs this mm.
    * @returns the caller's cost in ns
    */
-  private flush(mm: Mm, callerCpu: number, local: 'all' | 'one' | 'none', proc: Process | undefined, stats: MigrateStats): number {
+  private flush(mm: Mm, callerCpu: number, local: 'all' | 'one' | 'none', stall: { ns: number } | undefined, stats: MigrateStats): number {
     const { config, vm } = this.k;
     const remote = mm.cpus.filter((c) => c !== callerCpu).length;
     let ns = 0;
@@ -93,7 +93,7 @@ export class Migrator {
       vm.countEvent('nr_tlb_remote_flush_received', remote);
       stats.remoteFlushes++;
       // Each receiving CPU runs the process's threads: the interrupt and flush stall them.
-      proc?.stall(costNs(config, 'tlbFlushLocal'), remote);
+      if (stall) stall.ns += costNs(config, 'tlbFlushLocal');
     }
     if (local !== 'none') {
       ns += costNs(config, 'tlbFlushLocal');
@@ -158,7 +158,6 @@ export class Migrator {
         at = 0;
       }
       const ns = this.migrateBatch(proc, cur.vma, batch, cur.dst, flow, callerCpu, callerNode, exhausted, stats);
-      proc.reschedule();
       this.k.clock.after(Math.round(ns), step);
     };
     step();
@@ -181,6 +180,7 @@ export class Migrator {
     const localOne = 'none';
     let ns = 0;
     let moved = 0;
+    const stall = { ns: 0 };
     const freed: number[] = [];
     const movedFrom = new Map<number, number>();
     for (const index of batch) {
@@ -203,13 +203,17 @@ export class Migrator {
       movedFrom.set(srcNid, (movedFrom.get(srcNid) ?? 0) + 1);
       moved++;
       ns += this.pageCostNs(srcNid, dst);
-      if (flow === 'unbatched') ns += this.flush(mm, callerCpu, localOne, proc, stats);
+      if (flow === 'unbatched') ns += this.flush(mm, callerCpu, localOne, stall, stats);
     }
-    if (flow === 'batched' && moved > 0) ns += this.flush(mm, callerCpu, mm.cpus.includes(callerCpu) ? 'all' : 'none', proc, stats);
+    if (flow === 'batched' && moved > 0) ns += this.flush(mm, callerCpu, mm.cpus.includes(callerCpu) ? 'all' : 'none', stall, stats);
     alloc.freeUserFrames(freed);
     for (const [srcNid, n] of movedFrom) accountAnonMove(vm, srcNid, dst, n);
     stats.moved += moved;
     vm.countEvent('pgmigrate_success', moved);
+    // One rate change per batch: the new placement, and the IPIs' stall on the remote CPUs.
+    const remote = mm.cpus.filter((c) => c !== callerCpu).length;
+    if (stall.ns > 0) proc.stall(stall.ns, remote);
+    else proc.reschedule();
     return ns;
   }
 }

@@ -24,7 +24,9 @@ export interface TimerHandle {
 export class Clock {
   private now = 0;
   private seq = 0;
-  private readonly heap: Timer[] = [];
+  private heap: Timer[] = [];
+  /** Cancelled timers still in the heap (removed lazily; compacted when they dominate). */
+  private cancelled = 0;
 
   constructor(readonly mode: ClockMode) {}
 
@@ -39,7 +41,9 @@ export class Clock {
     return {
       atNs: timer.atNs,
       cancel: () => {
+        if (timer.cancelled) return;
         timer.cancelled = true;
+        if (++this.cancelled > 1024 && this.cancelled > this.heap.length / 2) this.compact();
       },
     };
   }
@@ -51,7 +55,10 @@ export class Clock {
 
   /** Time of the next pending event, or undefined. */
   nextEventNs(): number | undefined {
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+    while (this.heap.length > 0 && this.heap[0]!.cancelled) {
+      this.pop();
+      this.cancelled--;
+    }
     return this.heap[0]?.atNs;
   }
 
@@ -68,11 +75,18 @@ export class Clock {
       if (ran >= maxEvents) return false;
       const timer = this.pop()!;
       this.now = Math.max(this.now, timer.atNs);
+      timer.cancelled = true; // fired: a later cancel() is a no-op
       timer.fn(this.now);
       ran++;
     }
     if (targetNs > this.now) this.now = Math.floor(targetNs);
     return true;
+  }
+
+  /** Drop cancelled timers and rebuild the heap (a sorted array is a valid heap). */
+  private compact(): void {
+    this.heap = this.heap.filter((t) => !t.cancelled).sort((a, b) => (before(a, b) ? -1 : 1));
+    this.cancelled = 0;
   }
 
   private push(t: Timer): void {
