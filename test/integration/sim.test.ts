@@ -115,3 +115,36 @@ describe.skipIf(!HAS_FUSE)(`sim/ control files${HAS_FUSE ? '' : ` — ${NO_FUSE_
     await sh(`echo 9 > "$M/sim/processes/${pid}/kill"`);
   });
 });
+
+describe.skipIf(!HAS_FUSE)(`sim/ on a realtime clock${HAS_FUSE ? '' : ` — ${NO_FUSE_REASON}`}`, () => {
+  let server: Server | undefined;
+  let M = '';
+  const sh = (script: string) => bash(script, { env: { M }, timeoutMs: 60_000 });
+
+  beforeAll(async () => {
+    server = await startMount(['--clock', 'realtime']); // the last --clock wins
+    M = server.dir;
+  });
+  afterAll(async () => {
+    await stopMount(server);
+  });
+
+  it('the clock follows the wall clock and never runs ahead of it', async () => {
+    const r = await sh('w0=$(date +%s%N); a=$(cut -d" " -f1 "$M/sim/clock"); sleep 1; b=$(cut -d" " -f1 "$M/sim/clock"); w1=$(date +%s%N); echo "$a $b $w0 $w1"; cat "$M/sim/clock"');
+    const [a, b, w0, w1] = r.stdout.split('\n')[0]!.split(' ').map(Number) as [number, number, number, number];
+    expect(r.stdout.split('\n')[1]).toMatch(/^\d+ realtime$/);
+    expect(b - a).toBeGreaterThan(0.5e9); // it moved by about the second slept
+    expect(b - a).toBeLessThanOrEqual(w1 - w0 + 20e6); // the wall time bracketing both reads bounds it (plus a 10 ms tick)
+  });
+
+  it('advance is EINVAL with the reason in dmesg; migratepages completes in wall time', async () => {
+    const adv = await sh('echo 1s > "$M/sim/advance"; tail -n1 "$M/sim/dmesg"');
+    expect(adv.stderr).toMatch(/write error: Invalid argument/);
+    expect(adv.stdout).toMatch(/advance: the clock follows the wall clock/);
+    const pid = (await sh('exec 3<>"$M/sim/spawn"; echo "hotset size=64M threads=8 node=1" >&3; read -r p <&3; echo $p')).stdout.trim();
+    const m = await sh(`exec 3<>"$M/sim/migrate"; echo "${pid} 1 0" >&3; cat <&3`);
+    expect(m.stdout).toMatch(/^pages_moved 16384\n/);
+    const elapsed = Number(/elapsed_ns (\d+)/.exec(m.stdout)![1]);
+    expect(elapsed).toBeGreaterThan(0);
+  });
+});

@@ -79,6 +79,7 @@ strerror() {
 	ERANGE) echo "Numerical result out of range" ;;
 	ENOENT) echo "No such file or directory" ;;
 	ENODEV) echo "No such device" ;;
+	ESRCH) echo "No such process" ;;
 	*) echo "lib.sh: strerror: unknown errno name $1" >&2; return 1 ;;
 	esac
 }
