@@ -9,6 +9,7 @@ import { bootKernel, type Kernel } from '../kernel/kernel.js';
 import type { ClockMode } from '../kernel/time/clock.js';
 import { CliError, describeMachine, loadMachine } from './machine.js';
 import { RealtimeDriver } from './realtime.js';
+import { mountAt } from './shell.js';
 
 const trace = createDebug('tiersim:mount');
 
@@ -79,6 +80,8 @@ export async function runMount(args: MountArgs): Promise<void> {
   trace('mounted %s', dir);
 
   let stopping = false;
+  let watch = () => {};
+  let selfTested = false;
   const driver = args.clock === 'realtime' ? new RealtimeDriver(kernel.clock, args.speed) : undefined;
   const done = new Promise<void>((resolveDone, rejectDone) => {
     const stop = (signal: string) => {
@@ -96,9 +99,19 @@ export async function runMount(args: MountArgs): Promise<void> {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // Keep the process alive (fuse-native's handles do not), and exit when someone else
+    // unmounted us (`fusermount -u DIR`): a server without its mount serves nobody.
+    watch = () => {
+      if (stopping || !selfTested) return;
+      const m = mountAt(dir);
+      if (m && m.fstype.startsWith('fuse')) return;
+      stopping = true;
+      driver?.stop();
+      process.stdout.write(`tiersim: ${dir} was unmounted from outside; exiting\n`);
+      resolveDone();
+    };
   });
-  // Keep the process alive: fuse-native's handles do not.
-  const keepAlive = setInterval(() => {}, 1 << 30);
+  const keepAlive = setInterval(() => watch(), 1000);
 
   try {
     await selfTest(dir, extras);
@@ -107,6 +120,7 @@ export async function runMount(args: MountArgs): Promise<void> {
     clearInterval(keepAlive);
     throw err;
   }
+  selfTested = true;
   driver?.start();
   process.stdout.write(
     `tiersim: ${describeMachine(config)}; clock ${args.clock}${args.clock === 'realtime' && args.speed !== 1 ? ` x${args.speed}` : ''}, seed ${args.seed}\n` +

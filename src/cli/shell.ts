@@ -133,7 +133,7 @@ exec "$@"
 `;
 
 /** The fstype and source of the mount at exactly `dir`, from /proc/self/mountinfo. */
-function mountAt(dir: string): { fstype: string; source: string } | undefined {
+export function mountAt(dir: string): { fstype: string; source: string } | undefined {
   const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
   let found: { fstype: string; source: string } | undefined;
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {

@@ -24,6 +24,14 @@ describe.skipIf(!HAS_FUSE)(`tiersim mount (CLI contract)${HAS_FUSE ? '' : ` — 
     expect(isMounted(server.dir)).toBe(false);
   });
 
+  it('exits 0 by itself when the mount is unmounted from outside (fusermount -u)', async () => {
+    const server = track(await startMount());
+    const r = await bash('fusermount -u "$M"', { env: { M: server.dir } });
+    expect(r.code).toBe(0);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.stdout).toContain(`${server.dir} was unmounted from outside; exiting`);
+  });
+
   it('clears a stale mount left by a SIGKILLed server and mounts again', async () => {
     const first = track(await startMount());
     const dir = first.dir;
