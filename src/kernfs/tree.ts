@@ -148,6 +148,16 @@ export class Kernfs {
     }
   }
 
+  /** `echo text > file` for files whose write may take simulated time: awaits the store. */
+  async writeFileAsync(path: string, text: string, cred: Cred = ROOT): Promise<number> {
+    const fh = this.open(path, O_WRONLY, cred);
+    try {
+      return await this.write(fh, Buffer.from(text, 'latin1'), 0);
+    } finally {
+      this.release(fh);
+    }
+  }
+
   /**
    * open(O_RDWR), one write(2) of `text`, then read the answer back on the same description
    * (what `exec 3<>file; echo ... >&3; cat <&3` does). Awaits long-running stores.
