@@ -9,6 +9,8 @@ import { bootKernel, type Kernel } from '../kernel/kernel.js';
 import type { ClockMode } from '../kernel/time/clock.js';
 import { CliError, describeMachine, loadMachine } from './machine.js';
 import { RealtimeDriver } from './realtime.js';
+import { hostFs, hostProcs } from '../host/ports.js';
+import type { DamonAbi } from '../kernel/mm/damon/dbgfs.js';
 import { mountAt } from './shell.js';
 
 const trace = createDebug('tiersim:mount');
@@ -20,6 +22,7 @@ export interface MountArgs {
   readonly seed: number;
   readonly speed: number;
   readonly allowOther: boolean;
+  readonly damonAbi?: DamonAbi;
 }
 
 const SELFTEST_NAME = '.tiersim-selftest';
@@ -69,7 +72,14 @@ function describeMountError(err: Error, dir: string): CliError {
 export async function runMount(args: MountArgs): Promise<void> {
   const { config } = loadMachine(args.machine);
   const dir = resolve(args.dir);
-  const kernel = bootKernel(config, { seed: args.seed, clock: args.clock, yieldToHost: () => new Promise((r) => setImmediate(r)) });
+  const kernel = bootKernel(config, {
+    seed: args.seed,
+    clock: args.clock,
+    damonAbi: args.damonAbi,
+    hostFs,
+    hostProcs,
+    yieldToHost: () => new Promise((r) => setImmediate(r)),
+  });
   const extras = new StaticDir();
   const mount = new FuseMount(servedTree(kernel, extras), dir, { allowOther: args.allowOther });
   try {

@@ -23,6 +23,8 @@ import { Migrator } from './mm/migrate.js';
 import { KernelLog } from './printk.js';
 import { Tasks } from './sched/tasks.js';
 import { registerSimFiles } from './sim/sim_files.js';
+import type { HostFs } from './mm/damon/core.js';
+import { registerDamonDbgfs, type DamonAbi } from './mm/damon/dbgfs.js';
 
 const trace = createDebug('tiersim:kernel');
 
@@ -35,6 +37,27 @@ export interface BootOptions {
    * processes' reads are served meanwhile. Defaults to a resolved promise (in-process use).
    */
   readonly yieldToHost?: () => Promise<void>;
+  /** Where kdamond writes record files (default: an in-memory store, `MemoryHostFs`). */
+  readonly hostFs?: HostFs;
+  /** Live host processes, so their pids are valid DAMON vaddr targets (none by default). */
+  readonly hostProcs?: HostProcs;
+  /** Which generation of the DAMON debugfs interface to present (default: the union). */
+  readonly damonAbi?: DamonAbi;
+}
+
+/** Host processes as DAMON targets: liveness and mappings from /proc/<pid>/maps. */
+export interface HostProcs {
+  alive(pid: number): boolean;
+  /** [start, end) of each mapping, in address order. */
+  maps(pid: number): Array<[number, number]>;
+}
+
+/** HostFs kept in memory: what a kernel without a host port writes its record files to. */
+export class MemoryHostFs implements HostFs {
+  readonly files = new Map<string, Buffer>();
+  appendFile(path: string, data: Uint8Array): void {
+    this.files.set(path, Buffer.concat([this.files.get(path) ?? Buffer.alloc(0), data]));
+  }
 }
 
 /** Kernel memory allocated at boot on one node, by kind (for meminfo/vmstat). */
@@ -70,6 +93,9 @@ export class Kernel {
   /** Page migration (migrate_pages) and its kernel flavour. */
   readonly migrator: Migrator;
   readonly yieldToHost: () => Promise<void>;
+  readonly hostFs: HostFs;
+  readonly hostProcs: HostProcs | undefined;
+  readonly damonAbi: DamonAbi;
 
   constructor(
     readonly config: MachineConfig,
@@ -84,6 +110,9 @@ export class Kernel {
     this.sysctls = new KernelSysctls();
     this.log = new KernelLog(this.clock);
     this.yieldToHost = opts.yieldToHost ?? (() => Promise.resolve());
+    this.hostFs = opts.hostFs ?? new MemoryHostFs();
+    this.hostProcs = opts.hostProcs;
+    this.damonAbi = opts.damonAbi ?? 'union';
     this.bootAllocations();
     this.tasks = new Tasks(this);
     this.migrator = new Migrator(this);
@@ -99,6 +128,7 @@ export class Kernel {
     registerNumaBalancing(this);
     registerKernelSysctls(this);
     registerSimFiles(this);
+    registerDamonDbgfs(this);
     trace('booted %s: %d nodes, %d blocks, seed %d', config.name, config.nodes.length, this.layout.blocks.length, opts.seed ?? 1);
   }
 

@@ -187,3 +187,19 @@ export function mkdirp(root: StaticDir, path: string): StaticDir {
   }
   return cur;
 }
+
+/**
+ * The static directory `name` under `parent`, created with `mode` if missing (debugfs_create_dir,
+ * proc_mkdir).
+ * @throws ENOTDIR when `name` exists and is not a static directory (a registration bug)
+ */
+export function subdir(parent: StaticDir, name: string, mode = 0o755): StaticDir {
+  const found = parent.lookup(name);
+  if (found === undefined) {
+    const made = new StaticDir({}, mode);
+    parent.set(name, made);
+    return made;
+  }
+  if (!(found instanceof StaticDir)) throw ENOTDIR;
+  return found;
+}

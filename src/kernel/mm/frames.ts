@@ -136,3 +136,8 @@ export class FrameTable {
     return n;
   }
 }
+
+/** The anon LRU list (node counter) a user page with these flags is on. */
+export function anonLru(flags: number): 'nr_active_anon' | 'nr_inactive_anon' {
+  return flags & PG_ACTIVE ? 'nr_active_anon' : 'nr_inactive_anon';
+}

@@ -9,7 +9,7 @@ import createDebug from 'debug';
 import { PAGE_SIZE, costNs } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import type { Process } from '../sched/process.js';
-import type { FrameTable } from './frames.js';
+import { anonLru, type FrameTable } from './frames.js';
 import { NO_PFN, type Mm, type Vma } from './mm.js';
 
 const trace = createDebug('tiersim:migrate');
@@ -182,7 +182,7 @@ export class Migrator {
     let moved = 0;
     const stall = { ns: 0 };
     const freed: number[] = [];
-    const movedFrom = new Map<number, number>();
+    const movedFrom = new Map<string, number>(); // "srcNid lru" → pages
     for (const index of batch) {
       const oldPfn = vma.pt[index]!;
       if (oldPfn === NO_PFN || exhausted.has(dst)) {
@@ -198,16 +198,20 @@ export class Migrator {
         continue;
       }
       const srcNid = frames.blockOf(oldPfn)!.nid;
+      const key = `${srcNid} ${anonLru(frames.flagsOf(oldPfn))}`;
       moveFrame(frames, mm, vma, index, oldPfn, newPfn);
       freed.push(oldPfn);
-      movedFrom.set(srcNid, (movedFrom.get(srcNid) ?? 0) + 1);
+      movedFrom.set(key, (movedFrom.get(key) ?? 0) + 1);
       moved++;
       ns += this.pageCostNs(srcNid, dst);
       if (flow === 'unbatched') ns += this.flush(mm, callerCpu, localOne, stall, stats);
     }
     if (flow === 'batched' && moved > 0) ns += this.flush(mm, callerCpu, mm.cpus.includes(callerCpu) ? 'all' : 'none', stall, stats);
     alloc.freeUserFrames(freed);
-    for (const [srcNid, n] of movedFrom) accountAnonMove(vm, srcNid, dst, n);
+    for (const [key, n] of movedFrom) {
+      const [src, lru] = key.split(' ') as [string, ReturnType<typeof anonLru>];
+      accountAnonMove(vm, Number(src), dst, n, lru);
+    }
     stats.moved += moved;
     vm.countEvent('pgmigrate_success', moved);
     // One rate change per batch: the new placement, and the IPIs' stall on the remote CPUs.
@@ -219,11 +223,11 @@ export class Migrator {
 }
 
 /** The per-node anon LRU counters follow `pages` from `srcNid` to `dstNid`. */
-function accountAnonMove(vm: Kernel['vm'], srcNid: number, dstNid: number, pages: number): void {
+function accountAnonMove(vm: Kernel['vm'], srcNid: number, dstNid: number, pages: number, lru: ReturnType<typeof anonLru>): void {
   vm.modNode(srcNid, 'nr_anon_pages', -pages);
-  vm.modNode(srcNid, 'nr_inactive_anon', -pages);
+  vm.modNode(srcNid, lru, -pages);
   vm.modNode(dstNid, 'nr_anon_pages', pages);
-  vm.modNode(dstNid, 'nr_inactive_anon', pages);
+  vm.modNode(dstNid, lru, pages);
 }
 
 /**
@@ -249,8 +253,9 @@ export function relocateFrame(k: Kernel, oldPfn: number, newPfn: number): void {
   const vma = proc?.mm.findVma(vpn);
   if (!proc || !vma) return;
   const srcNid = frames.blockOf(oldPfn)!.nid;
+  const lru = anonLru(frames.flagsOf(oldPfn));
   moveFrame(frames, proc.mm, vma, vma.indexOf(vpn), oldPfn, newPfn);
   k.alloc.freeUserFrames([oldPfn]);
-  accountAnonMove(k.vm, srcNid, frames.blockOf(newPfn)!.nid, 1);
+  accountAnonMove(k.vm, srcNid, frames.blockOf(newPfn)!.nid, 1, lru);
   proc.reschedule();
 }

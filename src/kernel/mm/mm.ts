@@ -21,6 +21,8 @@ export class Vma {
   /** Sum of the pattern's weights of the pages on each node (current phase). */
   readonly nodeWeight: Float64Array;
   phase = 0;
+  /** madvise(MADV_HUGEPAGE / MADV_NOHUGEPAGE) advice last applied (numa_maps shows it). */
+  advice: 'hugepage' | 'nohugepage' | undefined;
 
   constructor(
     readonly startVpn: number,

@@ -3,7 +3,7 @@
 // (sysctl_numa_balancing_mode) and kernel/sched/debug.c (sys/kernel/debug/sched/numa_balancing/,
 // debugfs_create_u32 files read as "%llu\n" by fs/debugfs/file.c).
 import createDebug from 'debug';
-import { ENOTDIR, StaticDir, debugfsFile } from '../../kernfs/index.js';
+import { subdir, ENOTDIR, StaticDir, debugfsFile } from '../../kernfs/index.js';
 import { kstrtoull } from '../lib/kstrto.js';
 import type { Kernel } from '../kernel.js';
 
@@ -119,17 +119,6 @@ export function parseDebugfsU32(input: string): number {
 }
 
 /** A child directory of `parent`, created with `mode` if absent. */
-function subdir(parent: StaticDir, name: string, mode: number): StaticDir {
-  const found = parent.lookup(name);
-  if (found === undefined) {
-    const made = new StaticDir({}, mode);
-    parent.set(name, made);
-    return made;
-  }
-  if (!(found instanceof StaticDir)) throw ENOTDIR; // debugfs_create_dir over a file: registration bug
-  return found;
-}
-
 /** The debugfs root, /sys/kernel/debug, mode 0700 as debugfs mounts it. */
 export function debugfsRoot(k: Kernel): StaticDir {
   return subdir(k.dir('sys/kernel'), 'debug', 0o700);

@@ -8,6 +8,7 @@ import { PAGE_SIZE } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import { Mm, pageTablePages, type Vma } from '../mm/mm.js';
 import type { Allocation } from '../mm/page_alloc.js';
+import { anonLru } from '../mm/frames.js';
 import { HotsetPattern, IdlePattern, UniformPattern, ZipfPattern, type AccessPattern } from '../workload/pattern.js';
 import { policyString, type WorkloadSpec } from '../workload/spec.js';
 import { Process } from './process.js';
@@ -35,6 +36,11 @@ export class Tasks {
 
   constructor(private readonly k: Kernel) {
     this.nodeSlots = Math.max(...k.config.nodes.map((n) => n.id)) + 1;
+  }
+
+  /** A pid for a kernel thread (kdamond), from the same space as processes. */
+  allocPid(): number {
+    return this.nextPid++;
   }
 
   get(pid: number): Process | undefined {
@@ -145,17 +151,13 @@ export class Tasks {
     const k = this.k;
     const mm = p.mm;
     for (const vma of mm.vmas) {
-      vma.nodePages.forEach((pages, nid) => {
-        if (pages === 0) return;
-        k.vm.modNode(nid, 'nr_anon_pages', -pages);
-        k.vm.modNode(nid, 'nr_inactive_anon', -pages);
-      });
       const pfns = new Int32Array(vma.nrPages);
       let n = 0;
       for (let i = 0; i < vma.nrPages; i++) {
         const pfn = mm.unmap(vma, i);
         if (pfn >= 0) pfns[n++] = pfn;
       }
+      uncharge(k, pfns.subarray(0, n));
       k.alloc.freeUserFrames(pfns.subarray(0, n));
     }
     this.accountPageTables(mm.pageTables, -1);
@@ -164,5 +166,19 @@ export class Tasks {
     this.byMm.delete(mm.id);
     k.log.printk(`tiersim: pid ${p.pid} (${p.comm}) ${p.state === 'done' ? 'exited' : 'killed'} after ${(p.runtimeNs / 1e9).toFixed(6)} s`);
     trace('exit pid %d (%s) runtime %d ns', p.pid, p.state, p.runtimeNs);
+  }
+}
+
+/** Take user pages off the node anon counters (by their LRU list) before they are freed. */
+export function uncharge(k: Kernel, pfns: Int32Array | readonly number[]): void {
+  const byKey = new Map<string, number>();
+  for (const pfn of pfns) {
+    const key = `${k.alloc.frames.blockOf(pfn)!.nid} ${anonLru(k.alloc.frames.flagsOf(pfn))}`;
+    byKey.set(key, (byKey.get(key) ?? 0) + 1);
+  }
+  for (const [key, pages] of byKey) {
+    const [nid, lru] = key.split(' ') as [string, string];
+    k.vm.modNode(Number(nid), 'nr_anon_pages', -pages);
+    k.vm.modNode(Number(nid), lru, -pages);
   }
 }

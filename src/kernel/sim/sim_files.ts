@@ -11,6 +11,7 @@ import type { MigrateStats } from '../mm/migrate.js';
 import type { Process } from '../sched/process.js';
 import { formatWorkloadSpec, isProblem, parseWorkloadSpec, workloadKeys, WORKLOAD_KINDS } from '../workload/spec.js';
 import { processDir } from './process_files.js';
+import { registerTruthFiles } from './truth.js';
 
 const trace = createDebug('tiersim:sim');
 /** Clock events run between yields to the host while a write drives virtual time. */
@@ -138,4 +139,5 @@ export function registerSimFiles(k: Kernel): void {
     processes: procs,
   };
   for (const [name, node] of Object.entries(files)) sim.set(name, node);
+  registerTruthFiles(k);
 }

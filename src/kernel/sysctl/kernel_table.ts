@@ -3,7 +3,7 @@
 // (numa_balancing_promote_rate_limit_MBps, 6.0+) and openEuler mm/mem_sampling.c revision A
 // (mem_sampling_enable, numa_balancing_mem_sampling).
 import createDebug from 'debug';
-import { ENOTDIR, EPERM, StaticDir, sysctlFile, type WriteCtx } from '../../kernfs/index.js';
+import { subdir, ENOTDIR, EPERM, StaticDir, sysctlFile, type WriteCtx } from '../../kernfs/index.js';
 import type { Kernel } from '../kernel.js';
 import { formatIntvec, procDointvecMinmax, type IntRange } from './proc_dointvec.js';
 
@@ -45,17 +45,6 @@ export class KernelSysctls {
 }
 
 /** A child directory of `parent`, created with `mode` if absent. */
-function subdir(parent: StaticDir, name: string, mode: number): StaticDir {
-  const found = parent.lookup(name);
-  if (found === undefined) {
-    const made = new StaticDir({}, mode);
-    parent.set(name, made);
-    return made;
-  }
-  if (!(found instanceof StaticDir)) throw ENOTDIR; // a file where a directory belongs: registration bug
-  return found;
-}
-
 /**
  * The procfs directory `proc/<path>`, creating missing components 0555 as procfs has them
  * (proc_root, proc_sys_root and every ctl_table directory are dr-xr-xr-x).

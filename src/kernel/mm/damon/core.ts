@@ -1,0 +1,408 @@
+// DAMON's monitoring core (mm/damon/core.c, spec/mechanisms.md §1): one context per kdamond,
+// adaptive regions (random 2–3 way split between 10 % and 90 %, merge under a threshold that
+// doubles until nr_regions ≤ max, sz_limit, age), nr_accesses per aggregation interval, DAMOS
+// schemes, and the 2020 record buffer. The kdamond is a chain of clock events, one per
+// sampling interval, whose CPU time is charged to the thread. Address spaces are behind
+// DamonOperations (ops.ts); the file interfaces (dbgfs.ts) only parse and call in here.
+import createDebug from 'debug';
+import { EINVAL } from '../../../kernfs/index.js';
+import { PAGE_SIZE } from '../../config/machine.js';
+import type { Kernel } from '../../kernel.js';
+import type { TimerHandle } from '../../time/clock.js';
+import type { DamonOperations } from './ops.js';
+import { encodeSnapshot, RECFMT_HEADER } from './record.js';
+
+const trace = createDebug('tiersim:damon');
+
+export interface DamonAttrs {
+  sampleUs: number;
+  aggrUs: number;
+  updateUs: number;
+  minNrRegions: number;
+  maxNrRegions: number;
+}
+
+export class DamonRegion {
+  /** Address picked for this sampling interval, and when its Accessed bit was cleared. */
+  samplingAddr = 0;
+  sampledAtNs = 0;
+  nrAccesses = 0;
+  lastNrAccesses = 0;
+  age = 0;
+
+  constructor(
+    public start: number,
+    public end: number,
+  ) {}
+
+  get size(): number {
+    return this.end - this.start;
+  }
+}
+
+export class DamonTarget {
+  regions: DamonRegion[] = [];
+  /** Regions the user gave through init_regions, used when monitoring starts. */
+  initRegions: Array<[number, number]> = [];
+
+  constructor(
+    /** The pid for vaddr; for paddr the id the interface shows (-1 or 42). */
+    public id: number,
+  ) {}
+}
+
+export const DAMOS_ACTIONS = ['willneed', 'cold', 'pageout', 'hugepage', 'nohugepage', 'stat'] as const;
+export type DamosAction = (typeof DAMOS_ACTIONS)[number];
+
+export interface DamosQuota {
+  ms: number;
+  sz: number;
+  resetIntervalMs: number;
+  weightSz: number;
+  weightNrAccesses: number;
+  weightAge: number;
+}
+
+export interface DamosWatermarks {
+  /** 0 none, 1 free memory rate in permil. */
+  metric: number;
+  intervalUs: number;
+  high: number;
+  mid: number;
+  low: number;
+}
+
+export interface DamosStats {
+  nrTried: number;
+  szTried: number;
+  nrApplied: number;
+  szApplied: number;
+  qtExceeds: number;
+}
+
+export interface DamosScheme {
+  minSz: number;
+  maxSz: number;
+  minNrAccesses: number;
+  maxNrAccesses: number;
+  minAge: number;
+  maxAge: number;
+  action: DamosAction;
+  quota: DamosQuota;
+  wmarks: DamosWatermarks;
+  stats: DamosStats;
+  /** Quota window state. */
+  chargedSz: number;
+  windowStartNs: number;
+  wmarkActive: boolean;
+}
+
+export function newScheme(p: Omit<DamosScheme, 'stats' | 'chargedSz' | 'windowStartNs' | 'wmarkActive' | 'quota' | 'wmarks'> & Partial<Pick<DamosScheme, 'quota' | 'wmarks'>>): DamosScheme {
+  return {
+    ...p,
+    quota: p.quota ?? { ms: 0, sz: 0, resetIntervalMs: 0, weightSz: 0, weightNrAccesses: 0, weightAge: 0 },
+    wmarks: p.wmarks ?? { metric: 0, intervalUs: 0, high: 0, mid: 0, low: 0 },
+    stats: { nrTried: 0, szTried: 0, nrApplied: 0, szApplied: 0, qtExceeds: 0 },
+    chargedSz: 0,
+    windowStartNs: 0,
+    wmarkActive: true,
+  };
+}
+
+/** Host file port for the record file (memfs in tests, the real filesystem in a mount). */
+export interface HostFs {
+  /** Append `data` to `path` (O_CREAT|O_APPEND, 0644); throw with a `code` on failure. */
+  appendFile(path: string, data: Uint8Array): void;
+}
+
+export class DamonCtx {
+  attrs: DamonAttrs;
+  targets: DamonTarget[] = [];
+  schemes: DamosScheme[] = [];
+  rbufLen: number;
+  rbufPath: string;
+  /** Cumulative CPU time of this context's kdamond (simulated ns). */
+  cpuNs = 0;
+  kdamondPid: number | undefined;
+  /** Snapshots recorded since start (for progress displays). */
+  snapshots = 0;
+  private rbuf: Uint8Array[] = [];
+  private rbufUsed = 0;
+  private timer: TimerHandle | undefined;
+  private passedSis = 0;
+  private nextAggregationSis = 0;
+  private nextUpdateSis = 0;
+  private szLimit = PAGE_SIZE;
+  private lastSplitNr = 0;
+
+  constructor(
+    readonly k: Kernel,
+    public ops: DamonOperations,
+    attrs: DamonAttrs,
+    record: { len: number; path: string },
+  ) {
+    this.attrs = { ...attrs };
+    this.rbufLen = record.len;
+    this.rbufPath = record.path;
+  }
+
+  get running(): boolean {
+    return this.kdamondPid !== undefined;
+  }
+
+  /** damon_max_nr_accesses */
+  get maxNrAccesses(): number {
+    return Math.max(1, Math.floor(this.attrs.aggrUs / Math.max(1, this.attrs.sampleUs)));
+  }
+
+  /** Start the kdamond. @throws EINVAL when there is no target */
+  start(pid: number): void {
+    if (this.targets.length === 0) throw EINVAL; // monitor_on with no target
+    this.kdamondPid = pid;
+    this.passedSis = 0;
+    this.snapshots = 0;
+    this.cpuNs = 0;
+    const sis = (us: number) => Math.max(1, Math.floor(us / Math.max(1, this.attrs.sampleUs)));
+    this.nextAggregationSis = sis(this.attrs.aggrUs);
+    this.nextUpdateSis = sis(this.attrs.updateUs);
+    this.rbuf = [];
+    this.rbufUsed = 0;
+    if (this.rbufLen > 0) {
+      const v = new DataView(new ArrayBuffer(4));
+      v.setInt32(0, 2, true);
+      this.writeRbuf(Buffer.concat([RECFMT_HEADER, new Uint8Array(v.buffer)]));
+    }
+    for (const s of this.schemes) {
+      s.windowStartNs = this.k.clock.nowNs;
+      s.chargedSz = 0;
+    }
+    this.ops.init(this);
+    for (const t of this.targets) for (const r of t.regions) r.nrAccesses = r.lastNrAccesses = r.age = 0;
+    this.updateSzLimit();
+    trace('kdamond %d starts: %s, %d targets, %d regions', pid, this.ops.name, this.targets.length, this.nrRegions());
+    this.ops.prepareAccessChecks(this);
+    this.timer = this.k.clock.after(this.attrs.sampleUs * 1000, () => this.step());
+  }
+
+  /** Stop the kdamond, flushing the record buffer. */
+  stop(reason = 'stopped'): void {
+    if (!this.running) return;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.flushRbuf();
+    trace('kdamond %d %s after %d snapshots, cpu %d ns', this.kdamondPid, reason, this.snapshots, this.cpuNs);
+    this.kdamondPid = undefined;
+    this.onStop?.();
+  }
+
+  /** Called when the kdamond ends on its own (every vaddr target gone). */
+  onStop: (() => void) | undefined;
+
+  nrRegions(): number {
+    let n = 0;
+    for (const t of this.targets) n += t.regions.length;
+    return n;
+  }
+
+  private updateSzLimit(): void {
+    let total = 0;
+    for (const t of this.targets) for (const r of t.regions) total += r.size;
+    this.szLimit = Math.max(PAGE_SIZE, Math.floor(total / this.attrs.minNrRegions / PAGE_SIZE) * PAGE_SIZE);
+  }
+
+  /** One sampling interval has passed: check, aggregate, apply schemes, split, update. */
+  private step(): void {
+    this.passedSis++;
+    const before = this.cpuNs;
+    const maxNr = this.ops.checkAccesses(this);
+    if (this.passedSis >= this.nextAggregationSis) {
+      this.mergeRegions(Math.floor(maxNr / 10));
+      this.recordSnapshot();
+      this.applySchemes();
+      this.nextAggregationSis += Math.max(1, Math.floor(this.attrs.aggrUs / Math.max(1, this.attrs.sampleUs)));
+      for (const t of this.targets) {
+        for (const r of t.regions) {
+          r.lastNrAccesses = r.nrAccesses;
+          r.nrAccesses = 0;
+        }
+      }
+      this.splitRegions();
+    }
+    if (this.passedSis >= this.nextUpdateSis) {
+      this.nextUpdateSis += Math.max(1, Math.floor(this.attrs.updateUs / Math.max(1, this.attrs.sampleUs)));
+      this.ops.update(this);
+      this.updateSzLimit();
+    }
+    if (this.targets.every((t) => !this.ops.targetValid(this, t))) {
+      this.stop('stops: every target is gone');
+      return;
+    }
+    this.ops.prepareAccessChecks(this);
+    // kdamond sleeps sample_interval after doing its work: its CPU time delays the next sample.
+    const work = Math.round(this.cpuNs - before);
+    this.timer = this.k.clock.after(this.attrs.sampleUs * 1000 + work, () => this.step());
+  }
+
+  /** Charge kdamond CPU time. */
+  charge(ns: number): void {
+    this.cpuNs += ns;
+  }
+
+  /** kdamond_merge_regions: age, then merge neighbours with similar nr_accesses. */
+  private mergeRegions(threshold: number): void {
+    let thres = threshold;
+    const maxNr = this.maxNrAccesses;
+    do {
+      for (const t of this.targets) t.regions = mergeRegionsOf(t.regions, thres, this.szLimit);
+      thres = Math.max(1, thres * 2);
+    } while (this.nrRegions() > this.attrs.maxNrRegions && thres / 2 < maxNr);
+  }
+
+  /** kdamond_split_regions: 2 (or 3 when the count is stable and small) random pieces each. */
+  private splitRegions(): void {
+    const n = this.nrRegions();
+    if (n > this.attrs.maxNrRegions / 2) return;
+    const nrSubs = n === this.lastSplitNr && n < this.attrs.maxNrRegions / 3 ? 3 : 2;
+    for (const t of this.targets) {
+      const out: DamonRegion[] = [];
+      for (const r of t.regions) {
+        const pieces: DamonRegion[] = [r];
+        let left = r;
+        for (let i = 0; i < nrSubs - 1 && left.size > 2 * PAGE_SIZE; i++) {
+          const szSub = Math.floor((this.k.rng.nextInt(1, 10) * left.size) / 10 / PAGE_SIZE) * PAGE_SIZE;
+          if (szSub === 0 || szSub >= left.size) continue;
+          const right = new DamonRegion(left.start + szSub, left.end);
+          right.age = left.age;
+          right.lastNrAccesses = left.lastNrAccesses;
+          right.nrAccesses = left.nrAccesses;
+          left.end = left.start + szSub;
+          pieces.splice(1, 0, right);
+        }
+        out.push(...pieces.sort((a, b) => a.start - b.start));
+      }
+      t.regions = out;
+    }
+    this.lastSplitNr = n;
+  }
+
+  /** DAMOS: apply each scheme to the regions matching its access pattern (and quota). */
+  private applySchemes(): void {
+    const now = this.k.clock.nowNs;
+    for (const s of this.schemes) {
+      if (!this.watermarksAllow(s)) continue;
+      const q = s.quota;
+      if ((q.sz > 0 || q.ms > 0) && q.resetIntervalMs > 0 && now - s.windowStartNs >= q.resetIntervalMs * 1e6) {
+        if (s.chargedSz >= this.effectiveQuota(s)) s.stats.qtExceeds++;
+        s.chargedSz = 0;
+        s.windowStartNs = now;
+      }
+      const esz = this.effectiveQuota(s);
+      for (const t of this.targets) {
+        for (const r of t.regions) {
+          if (!matches(s, r)) continue;
+          if (s.chargedSz >= esz) break;
+          s.stats.nrTried++;
+          s.stats.szTried += r.size;
+          const applied = s.action === 'stat' ? r.size : this.ops.applyScheme(this, t, r, s.action);
+          s.chargedSz += r.size;
+          if (s.action !== 'stat') r.age = 0;
+          if (applied > 0 || s.action === 'stat') {
+            s.stats.nrApplied++;
+            s.stats.szApplied += applied;
+          }
+        }
+      }
+    }
+  }
+
+  /** Size quota in bytes for this window (time quota at the 4 MiB/ms prior); Infinity if none. */
+  private effectiveQuota(s: DamosScheme): number {
+    let esz = Infinity;
+    if (s.quota.ms > 0) esz = PAGE_SIZE * 1024 * s.quota.ms;
+    if (s.quota.sz > 0) esz = Math.min(esz, s.quota.sz);
+    return esz;
+  }
+
+  /** Watermarks on the free memory rate (permil of total RAM). */
+  private watermarksAllow(s: DamosScheme): boolean {
+    const w = s.wmarks;
+    if (w.metric !== 1) return true;
+    let free = 0;
+    let total = 0;
+    for (const n of this.k.config.nodes) {
+      free += this.k.alloc.freePages(n.id);
+      total += this.k.alloc.managedPages(n.id);
+    }
+    const metric = total === 0 ? 0 : Math.floor((free * 1000) / total);
+    if (metric > w.high || metric < w.low) s.wmarkActive = false;
+    else if (!s.wmarkActive && metric >= w.mid) s.wmarkActive = false;
+    else s.wmarkActive = true;
+    return s.wmarkActive;
+  }
+
+  private recordSnapshot(): void {
+    this.snapshots++;
+    if (this.rbufLen === 0) return;
+    this.writeRbuf(encodeSnapshot(this.k.clock.nowNs, this.targets));
+  }
+
+  private writeRbuf(data: Uint8Array): void {
+    if (this.rbufUsed + data.length > this.rbufLen) this.flushRbuf();
+    this.rbuf.push(data);
+    this.rbufUsed += data.length;
+  }
+
+  /** Append the buffer to the record file; a failure is logged, never fatal. */
+  private flushRbuf(): void {
+    if (this.rbufUsed === 0) return;
+    const data = Buffer.concat(this.rbuf);
+    this.rbuf = [];
+    this.rbufUsed = 0;
+    // The kernel thread resolves a relative path against its own cwd, the root directory.
+    const path = this.rbufPath.startsWith('/') ? this.rbufPath : `/${this.rbufPath}`;
+    try {
+      this.k.hostFs.appendFile(path, data);
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'EIO';
+      this.k.log.printk(`damon: failed to flush ${data.length} bytes of records to ${path} (${code})`);
+    }
+  }
+}
+
+function matches(s: DamosScheme, r: DamonRegion): boolean {
+  return r.size >= s.minSz && r.size <= s.maxSz && r.nrAccesses >= s.minNrAccesses && r.nrAccesses <= s.maxNrAccesses && r.age >= s.minAge && r.age <= s.maxAge;
+}
+
+/** damon_merge_regions_of: age update, then merge into the previous region when close enough. */
+export function mergeRegionsOf(regions: DamonRegion[], thres: number, szLimit: number): DamonRegion[] {
+  const out: DamonRegion[] = [];
+  for (const r of regions) {
+    if (Math.abs(r.nrAccesses - r.lastNrAccesses) > thres) r.age = 0;
+    else r.age++;
+    const prev = out[out.length - 1];
+    if (prev && prev.end === r.start && Math.abs(prev.nrAccesses - r.nrAccesses) <= thres && prev.size + r.size <= szLimit) {
+      const sp = prev.size;
+      const sr = r.size;
+      prev.nrAccesses = Math.floor((prev.nrAccesses * sp + r.nrAccesses * sr) / (sp + sr));
+      prev.age = Math.floor((prev.age * sp + r.age * sr) / (sp + sr));
+      prev.end = r.end;
+      continue;
+    }
+    out.push(r);
+  }
+  return out;
+}
+
+/** Split [start, end) evenly into `n` page-aligned regions (vaddr/paddr initial regions). */
+export function evenRegions(start: number, end: number, n: number): DamonRegion[] {
+  const size = end - start;
+  const piece = Math.max(PAGE_SIZE, Math.floor(size / n / PAGE_SIZE) * PAGE_SIZE);
+  const out: DamonRegion[] = [];
+  for (let s = start; s < end; s += piece) out.push(new DamonRegion(s, Math.min(end, s + piece)));
+  // Fold a sliver at the end into its neighbour.
+  if (out.length > n && out.length > 1) {
+    const last = out.pop()!;
+    out[out.length - 1]!.end = last.end;
+  }
+  return out;
+}

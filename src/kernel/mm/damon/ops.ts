@@ -1,0 +1,19 @@
+// struct damon_operations: the seam between the monitoring core and an address space.
+// paddr.ts and vaddr.ts each fill one; the core never looks inside an address space.
+import type { DamonCtx, DamonRegion, DamonTarget, DamosAction } from './core.js';
+
+export interface DamonOperations {
+  readonly name: 'paddr' | 'vaddr';
+  /** Build each target's initial regions (from init_regions, or the ops' default). */
+  init(ctx: DamonCtx): void;
+  /** Periodic ops update (vaddr re-derives its three big ranges). */
+  update(ctx: DamonCtx): void;
+  /** Pick each region's sampling address and clear its Accessed bit (mkold). */
+  prepareAccessChecks(ctx: DamonCtx): void;
+  /** Check every region's sampling address; bump nr_accesses; return the max nr_accesses. */
+  checkAccesses(ctx: DamonCtx): number;
+  /** Apply a DAMOS action to a region; returns bytes applied. */
+  applyScheme(ctx: DamonCtx, target: DamonTarget, region: DamonRegion, action: DamosAction): number;
+  /** Is the target still there (a live process; paddr always)? */
+  targetValid(ctx: DamonCtx, target: DamonTarget): boolean;
+}

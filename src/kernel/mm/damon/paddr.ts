@@ -1,0 +1,91 @@
+// DAMON operations for the physical address space (mm/damon/paddr.c): a sampling address is
+// a pfn; the reverse map (frame owner + vpn) finds the mapping process, whose access model
+// says whether the Accessed bit was set again since it was cleared. Only LRU (user) pages
+// count. The default region is the largest System RAM resource.
+import { PAGE_SIZE, costNs } from '../../config/machine.js';
+import type { Kernel } from '../../kernel.js';
+import { accessedBetween } from '../../workload/access_model.js';
+import { NO_OWNER } from '../frames.js';
+import { reclaimPages } from '../vmscan.js';
+import { evenRegions, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction } from './core.js';
+import type { DamonOperations } from './ops.js';
+
+/** damon_find_biggest_system_ram: the largest System RAM range (CXL kmem included). */
+export function biggestSystemRam(k: Kernel): [number, number] {
+  let best: [number, number] = [0, PAGE_SIZE];
+  for (const r of k.layout.ram) if (r.end + 1 - r.start > best[1] - best[0]) best = [r.start, r.end + 1];
+  return best;
+}
+
+/** Where a physical address is mapped: the process, its VMA and the page index. */
+function resolve(k: Kernel, paddr: number) {
+  const pfn = Math.floor(paddr / PAGE_SIZE);
+  const owner = k.alloc.frames.ownerOf(pfn);
+  if (owner === NO_OWNER) return undefined;
+  const proc = k.tasks.processOfMm(owner);
+  const vpn = k.alloc.frames.vpnOf(pfn);
+  const vma = proc?.mm.findVma(vpn);
+  if (!proc || !vma) return undefined;
+  return { proc, vma, index: vma.indexOf(vpn), pfn };
+}
+
+export function paddrOps(k: Kernel): DamonOperations {
+  return {
+    name: 'paddr',
+    init(ctx: DamonCtx) {
+      for (const t of ctx.targets) {
+        const given = t.initRegions.length > 0 ? t.initRegions : [biggestSystemRam(k)];
+        const total = given.reduce((s, [a, b]) => s + (b - a), 0);
+        t.regions = given.flatMap(([a, b]) => evenRegions(a, b, Math.max(1, Math.round((ctx.attrs.minNrRegions * (b - a)) / total))));
+      }
+    },
+    update() {},
+    prepareAccessChecks(ctx: DamonCtx) {
+      const now = k.clock.nowNs;
+      for (const t of ctx.targets) {
+        for (const r of t.regions) {
+          r.samplingAddr = r.start + Math.floor(k.rng.nextInt(0, r.size) / PAGE_SIZE) * PAGE_SIZE;
+          r.sampledAtNs = now;
+        }
+      }
+    },
+    checkAccesses(ctx: DamonCtx) {
+      const now = k.clock.nowNs;
+      const walk = costNs(k.config, 'rmapWalk');
+      let max = 0;
+      let lastPfn = -1;
+      let lastAccessed = false;
+      for (const t of ctx.targets) {
+        for (const r of t.regions) {
+          const pfn = Math.floor(r.samplingAddr / PAGE_SIZE);
+          // The same folio as the previous check: reuse its answer (paddr.c's last-folio cache).
+          if (pfn !== lastPfn) {
+            const m = resolve(k, r.samplingAddr);
+            lastAccessed = m !== undefined && accessedBetween(m.proc, m.vma, m.index, r.sampledAtNs, now, k.rng);
+            lastPfn = pfn;
+            ctx.charge(walk);
+          }
+          if (lastAccessed) r.nrAccesses++;
+          if (r.nrAccesses > max) max = r.nrAccesses;
+        }
+      }
+      return max;
+    },
+    applyScheme(ctx: DamonCtx, _t: DamonTarget, r: DamonRegion, action: DamosAction) {
+      if (action !== 'pageout') return 0; // paddr supports pageout (and stat, done by the core)
+      // Reclaim skips pages found young (the temporary "reject young" filter).
+      let reclaimed = 0;
+      const windowNs = ctx.attrs.sampleUs * 1000;
+      const now = k.clock.nowNs;
+      for (let a = r.start; a < r.end; a += PAGE_SIZE) {
+        const m = resolve(k, a);
+        if (!m) continue;
+        if (accessedBetween(m.proc, m.vma, m.index, now - windowNs, now, k.rng)) continue;
+        reclaimed += reclaimPages(k, m.proc, m.vma, m.index, m.index + 1);
+      }
+      return reclaimed * PAGE_SIZE;
+    },
+    targetValid: () => true,
+  };
+}
+

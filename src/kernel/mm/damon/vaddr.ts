@@ -1,0 +1,147 @@
+// DAMON operations for process virtual address spaces (mm/damon/vaddr.c): initial regions
+// from the two largest gaps between VMAs (three big ranges, split evenly), a periodic update
+// that trims regions to the mappings, and page-table lookups for the Accessed bit.
+import { PAGE_SIZE, costNs } from '../../config/machine.js';
+import type { Kernel } from '../../kernel.js';
+import type { Process } from '../../sched/process.js';
+import { accessedBetween } from '../../workload/access_model.js';
+import { NO_PFN } from '../mm.js';
+import { reclaimPages, setActive } from '../vmscan.js';
+import { evenRegions, type DamonCtx, type DamonRegion, type DamonTarget, type DamosAction } from './core.js';
+import type { DamonOperations } from './ops.js';
+
+/**
+ * __damon_va_three_regions: the address ranges left after cutting at the two largest gaps
+ * between VMAs. With fewer than three VMAs each VMA is a range of its own.
+ */
+export function threeRegions(mappings: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+  const vmas = [...mappings].sort((a, b) => a[0] - b[0]).map(([a, b]) => [a, b] as [number, number]);
+  if (vmas.length < 3) return vmas;
+  const gaps = vmas.slice(1).map((v, i) => ({ at: i, size: v[0] - vmas[i]![1] }));
+  const cuts = gaps.sort((a, b) => b.size - a.size).slice(0, 2).map((g) => g.at).sort((a, b) => a - b);
+  const [c1, c2] = cuts as [number, number];
+  return [
+    [vmas[0]![0], vmas[c1]![1]],
+    [vmas[c1 + 1]![0], vmas[c2]![1]],
+    [vmas[c2 + 1]![0], vmas[vmas.length - 1]![1]],
+  ];
+}
+
+/**
+ * Accesses per second to each page of a live host process target: its real access pattern is
+ * unknown to the simulator, so every mapped page is touched now and then.
+ */
+export const HOST_PAGE_ACCESSES_PER_SEC = 1;
+
+const vmaRanges = (proc: Process) => proc.mm.vmas.map((v) => [v.start, v.end] as [number, number]);
+
+export function vaddrOps(k: Kernel): DamonOperations {
+  const procOf = (t: DamonTarget) => {
+    const p = k.tasks.get(t.id);
+    return p && p.alive ? p : undefined;
+  };
+  const hostAlive = (t: DamonTarget) => procOf(t) === undefined && (k.hostProcs?.alive(t.id) ?? false);
+  const rangesOf = (t: DamonTarget): Array<[number, number]> => {
+    const proc = procOf(t);
+    if (proc) return threeRegions(vmaRanges(proc));
+    return hostAlive(t) ? threeRegions(k.hostProcs!.maps(t.id)) : [];
+  };
+  /** Mapped pages of `proc` in [start, end): callback per (vma, first, last) index range. */
+  const eachRange = (proc: Process, start: number, end: number, fn: (vma: Process['vma'], i0: number, i1: number) => void) => {
+    for (const vma of proc.mm.vmas) {
+      const a = Math.max(start, vma.start);
+      const b = Math.min(end, vma.end);
+      if (a < b) fn(vma, Math.floor((a - vma.start) / PAGE_SIZE), Math.ceil((b - vma.start) / PAGE_SIZE));
+    }
+  };
+  return {
+    name: 'vaddr',
+    init(ctx: DamonCtx) {
+      for (const t of ctx.targets) {
+        const ranges = t.initRegions.length > 0 ? t.initRegions : rangesOf(t);
+        const total = ranges.reduce((s, [a, b]) => s + (b - a), 0);
+        t.regions = ranges.flatMap(([a, b]) => evenRegions(a, b, Math.max(1, Math.round((ctx.attrs.minNrRegions * (b - a)) / Math.max(1, total)))));
+      }
+    },
+    update(ctx: DamonCtx) {
+      // damon_va_update: keep the regions inside the current mappings (ours do not move).
+      for (const t of ctx.targets) {
+        if (t.initRegions.length > 0) continue;
+        const ranges = rangesOf(t);
+        if (ranges.length === 0) continue;
+        t.regions = t.regions.filter((r) => ranges.some(([a, b]) => r.start < b && r.end > a));
+        for (const r of t.regions) {
+          const [a, b] = ranges.find(([x, y]) => r.start < y && r.end > x)!;
+          r.start = Math.max(r.start, a);
+          r.end = Math.min(r.end, b);
+        }
+      }
+    },
+    prepareAccessChecks(ctx: DamonCtx) {
+      const now = k.clock.nowNs;
+      for (const t of ctx.targets) {
+        for (const r of t.regions) {
+          r.samplingAddr = r.start + Math.floor(k.rng.nextInt(0, r.size) / PAGE_SIZE) * PAGE_SIZE;
+          r.sampledAtNs = now;
+        }
+      }
+    },
+    checkAccesses(ctx: DamonCtx) {
+      const now = k.clock.nowNs;
+      const walk = 4 * costNs(k.config, 'pteScan'); // a four-level walk to one PTE
+      let max = 0;
+      for (const t of ctx.targets) {
+        const proc = procOf(t);
+        const host = !proc && hostAlive(t);
+        for (const r of t.regions) {
+          ctx.charge(walk);
+          if (host) {
+            if (k.rng.nextFloat() < 1 - Math.exp((-HOST_PAGE_ACCESSES_PER_SEC * (now - r.sampledAtNs)) / 1e9)) r.nrAccesses++;
+          } else if (proc) {
+            const vpn = Math.floor(r.samplingAddr / PAGE_SIZE);
+            const vma = proc.mm.findVma(vpn);
+            const i = vma ? vma.indexOf(vpn) : -1;
+            if (vma && i >= 0 && vma.pt[i] !== NO_PFN && accessedBetween(proc, vma, i, r.sampledAtNs, now, k.rng)) r.nrAccesses++;
+          }
+          if (r.nrAccesses > max) max = r.nrAccesses;
+        }
+      }
+      return max;
+    },
+    applyScheme(_ctx: DamonCtx, t: DamonTarget, r: DamonRegion, action: DamosAction) {
+      const proc = procOf(t);
+      if (!proc) return 0;
+      let pages = 0;
+      eachRange(proc, r.start, r.end, (vma, i0, i1) => {
+        switch (action) {
+          case 'willneed':
+            setActive(k, vma, i0, i1, true);
+            pages += countMapped(vma, i0, i1);
+            break;
+          case 'cold':
+            setActive(k, vma, i0, i1, false);
+            pages += countMapped(vma, i0, i1);
+            break;
+          case 'pageout':
+            pages += reclaimPages(k, proc, vma, i0, i1);
+            break;
+          case 'hugepage':
+          case 'nohugepage':
+            vma.advice = action;
+            pages += i1 - i0;
+            break;
+          case 'stat':
+            break;
+        }
+      });
+      return pages * PAGE_SIZE;
+    },
+    targetValid: (_ctx, t) => procOf(t) !== undefined || hostAlive(t),
+  };
+}
+
+function countMapped(vma: Process['vma'], i0: number, i1: number): number {
+  let n = 0;
+  for (let i = i0; i < i1; i++) if (vma.pt[i] !== NO_PFN) n++;
+  return n;
+}
