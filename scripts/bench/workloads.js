@@ -68,6 +68,27 @@ export function workloadBenches({ preset, bootKernel }) {
     console.log('(RFC V0 reference on the real machine: 133.66 s with NUMA balancing tiering, 113.77 s with kmmscand; pages start on CXL.)');
   }
 
-  return { frames, spawn: spawnBench, migrate, abench };
+  async function damon() {
+    console.log('## DAMON paddr over all 256 GiB of epyc-2node-256g, default attrs, 8 GiB hotset running');
+    const k = boot('epyc-2node-256g');
+    await spawn(k, 'hotset size=8G threads=64 node=1');
+    const D = 'sys/kernel/debug/damon';
+    const ram = k.layout.ram;
+    const lo = Math.min(...ram.map((r) => r.start));
+    const hi = Math.max(...ram.map((r) => r.end + 1));
+    k.fs.writeFile(`${D}/pids`, 'paddr\n');
+    k.fs.writeFile(`${D}/init_regions`, `-1 ${lo} ${hi}\n`);
+    k.fs.writeFile(`${D}/record`, '0 none\n');
+    k.fs.writeFile(`${D}/monitor_on`, 'on\n');
+    const { damonDbgfs } = await import('../../dist/kernel/mm/damon/dbgfs.js');
+    const ctx = damonDbgfs(k).defaultCtx;
+    const seconds = 20;
+    const t0 = process.hrtime.bigint();
+    await k.fs.writeFileAsync('sim/advance', `${seconds}s`);
+    const ms = wallMs(t0);
+    console.log(`${ctx.nrRegions()} regions at the end; kdamond CPU ${(ctx.cpuNs / seconds / 1e6).toFixed(2)} ms per simulated second (${((ctx.cpuNs / seconds / 1e9) * 100).toFixed(3)} % of a CPU); ${(ms / seconds).toFixed(1)} ms wall per simulated second`);
+  }
+
+  return { frames, spawn: spawnBench, migrate, abench, damon };
 }
 
