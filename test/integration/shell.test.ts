@@ -170,7 +170,8 @@ describe.skipIf(!HAS_FUSE)(`tiersim shell${HAS_FUSE ? '' : ` — ${NO_FUSE_REASO
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const want = [...hostEntries, 'tiersim-test', 'tiersim-test-file'].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      expect(r.stdout).toBe(`${want.join('\n')}\nsched\n${hostFile(join(server.dir, 'proc/iomem')).split('\n')[0]}\n${hostFile('/sys/devices/virtual/net/lo/address')}`);
+      const debugfs = readdirSync(join(server.dir, 'sys/kernel/debug')).sort().join('\n'); // damon, sched
+      expect(r.stdout).toBe(`${want.join('\n')}\n${debugfs}\n${hostFile(join(server.dir, 'proc/iomem')).split('\n')[0]}\n${hostFile('/sys/devices/virtual/net/lo/address')}`);
       // nothing changed on the host, and the staging directory is gone
       expect(readdirSync('/sys/devices/virtual').sort()).toEqual(hostEntries);
       expect(readdirSync('/tmp').filter((f) => f.startsWith('tiersim-shell-stage.'))).toEqual([]);

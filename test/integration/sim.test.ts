@@ -1,8 +1,10 @@
 // DIR/sim through a real mount (virtual clock): spawn with the pid read back on the same fd,
 // advance, kill, migratepages, and the meminfo/numastat/vmstat changes they cause — driven by
 // bash and by the tiersim CLI wrappers, each in its own process.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_FUSE, NO_FUSE_REASON, TIERSIM, bash, run, startMount, stopMount, type Server } from './helpers.js';
+import { HAS_FUSE, NO_FUSE_REASON, TIERSIM, bash, run, startMount, stopMount, tempDir, type Server } from './helpers.js';
 
 const GiB_KB = 1024 * 1024;
 
@@ -104,10 +106,12 @@ describe.skipIf(!HAS_FUSE)(`sim/ control files${HAS_FUSE ? '' : ` — ${NO_FUSE_
   it('keeps serving other readers while a long migration runs', async () => {
     const pid = (await cli('spawn', 'hotset', 'size=1G', 'threads=8', 'node=1')).stdout.trim();
     const t0 = Number((await sh('cut -d" " -f1 "$M/sim/clock"')).stdout);
-    const migration = cli('migratepages', pid, '1', '0');
-    // Poll the clock while the migration drives it: some reads land mid-migration.
-    const seen = await sh('for i in $(seq 1 200); do cut -d" " -f1 "$M/sim/clock"; done');
-    const m = await migration;
+    const done = join(tempDir(), 'migration-done');
+    // Poll the clock until the migration has returned: some reads land while it drives time.
+    const poll = bash('until [ -e "$DONE" ]; do cut -d" " -f1 "$M/sim/clock"; done', { env: { M, DONE: done }, timeoutMs: 60_000 });
+    const m = await cli('migratepages', pid, '1', '0');
+    writeFileSync(done, '');
+    const seen = await poll;
     expect(m.code).toBe(0);
     const t1 = Number((await sh('cut -d" " -f1 "$M/sim/clock"')).stdout);
     const mid = seen.stdout.split('\n').filter((l) => l !== '').map(Number).filter((t) => t > t0 && t < t1);
