@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { CliError, DEFAULT_MACHINE, describeMachine, listPresets, loadMachine } from './machine.js';
 import { runMount } from './mount.js';
 import { runShell } from './shell.js';
+import { damoMain } from '../damo/main.js';
 import { runAdvance, runKill, runMigratePages, runPs, runSpawn } from './control.js';
 
 /**
@@ -98,6 +99,15 @@ async function main(argv: string[]): Promise<void> {
           .positional('to', { type: 'string', demandOption: true })
           .option('mount', mountOpt),
       (a) => runMigratePages(a.mount, a.pid, a.from, a.to),
+    )
+    .command(
+      'damo',
+      'the DAMON user-space tool (record, schemes, report, status, pa_layout); see tiersim damo --help',
+      (y) => y.help(false).version(false).strict(false),
+      async () => {
+        const at = process.argv.indexOf('damo');
+        process.exit(await damoMain(process.argv.slice(at + 1), 'tiersim damo'));
+      },
     )
     .command(
       'presets',

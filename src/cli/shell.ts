@@ -113,6 +113,13 @@ while [ $# -gt 0 ]; do
       ensure_target "$dst" "$kind"
       mount --bind "$src" "$dst" || die "cannot bind $src over $dst"
       ;;
+    debugfs)
+      # damo (>= 2.1.9) finds debugfs by an fstype "debugfs" line in /proc/mounts: mount a real
+      # one under our bind when the host has none (the bind on top is what paths resolve to).
+      dst=$2
+      shift 2
+      grep -q " $dst debugfs " /proc/mounts || mount -t debugfs debugfs "$dst" 2>/dev/null || :
+      ;;
     mask)
       dst=$2
       shift 2
@@ -178,6 +185,7 @@ export function checkLiveMount(dir: string): void {
 export function setupOperations(dir: string, binds: readonly ShellBind[] = SHELL_BINDS): string[] {
   const ops: string[] = [];
   for (const b of binds) {
+    if (b.target === '/sys/kernel/debug') ops.push('debugfs', b.target);
     if (!b.optional || existsSync(resolve(dir, b.source))) ops.push('bind', b.source, b.target);
     else if (existsSync(b.target)) ops.push('mask', b.target);
   }

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRecord } from '../../src/kernel/mm/damon/record.js';
+import { parseRecord } from '../../src/damo/recfile.js';
 import { HAS_FUSE, NO_FUSE_REASON, bash, startMount, stopMount, type Server } from './helpers.js';
 
 describe.skipIf(!HAS_FUSE)(`DAMON debugfs through the mount${HAS_FUSE ? '' : ` — ${NO_FUSE_REASON}`}`, () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bootKernel, type Kernel, MemoryHostFs } from '../../../src/kernel/kernel.js';
 import { damonDbgfs } from '../../../src/kernel/mm/damon/dbgfs.js';
 import { mergeRegionsOf, DamonRegion } from '../../../src/kernel/mm/damon/core.js';
-import { parseRecord } from '../../../src/kernel/mm/damon/record.js';
+import { parseRecord } from '../../../src/damo/recfile.js';
 import type { HotsetPattern } from '../../../src/kernel/workload/pattern.js';
 import { advance, bootPreset, presetConfig, spawn } from './boot.js';
 
