@@ -80,6 +80,7 @@ strerror() {
 	ENOENT) echo "No such file or directory" ;;
 	ENODEV) echo "No such device" ;;
 	ESRCH) echo "No such process" ;;
+	EEXIST) echo "File exists" ;;
 	*) echo "lib.sh: strerror: unknown errno name $1" >&2; return 1 ;;
 	esac
 }
@@ -102,6 +103,11 @@ content_is() {
 	else
 		fail "$1: want '$2\\n', got '$(printf '%q' "$REPLY")'"
 	fi
+}
+
+# is_empty FILE WHAT: FILE reads as nothing at all (not even a newline).
+is_empty() {
+	if read_file "$1" && [ -z "$REPLY" ]; then pass "$2"; else fail "$2: $1 reads '$(printf '%q' "$REPLY")'"; fi
 }
 
 # write_ok FILE VALUE: `echo VALUE > FILE` succeeds.
