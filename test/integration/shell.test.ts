@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHELL_SETUP_SCRIPT } from '../../src/cli/shell.js';
-import { HAS_FUSE, NO_FUSE_REASON, TIERSIM, bash, run, startMount, stopMount, tempDir, type RunResult, type Server } from './helpers.js';
+import { REPO, HAS_FUSE, NO_FUSE_REASON, TIERSIM, bash, run, startMount, stopMount, tempDir, type RunResult, type Server } from './helpers.js';
 
 /** `tiersim shell --mount DIR -- bash -c SCRIPT`. */
 function inShell(dir: string, script: string, env: Record<string, string> = {}): Promise<RunResult> {
@@ -67,6 +67,20 @@ describe.skipIf(!HAS_FUSE)(`tiersim shell${HAS_FUSE ? '' : ` — ${NO_FUSE_REASO
       const missing = await run(process.execPath, [TIERSIM, 'shell', '--mount', server.dir, '--', 'no-such-command-tiersim']);
       expect(missing.code).toBe(127);
       expect(missing.stderr).toContain('no-such-command-tiersim: command not found');
+    });
+
+    it('DAMON at the real debugfs path: echo paddr > pids verbatim, a debugfs line in /proc/mounts, and the damo port with its defaults', async () => {
+      expect(await out('echo paddr > /sys/kernel/debug/damon/pids; cat /sys/kernel/debug/damon/pids')).toBe('-1\n');
+      expect(await out('grep -c " /sys/kernel/debug debugfs " /proc/mounts')).toMatch(/^[1-9]\d*\n$/);
+      const damo = `node ${join(REPO, 'bin/damo.js')}`;
+      const status = JSON.parse(await out(`${damo} status`)) as Record<string, string>;
+      expect(status['pids']).toBe('-1\n');
+      expect(status['monitor_on']).toBe('off\n');
+      const layout = await out(`${damo} pa_layout`);
+      expect(layout).toContain('System RAM (kmem)'); // the simulator's CXL window, not the host's memory
+      expect(layout).toMatch(/^Default paddr monitoring range: \[20\.000 GiB, 36\.000 GiB\)/m);
+      // the host's real DAMON sysfs stays masked
+      expect(await out('ls -A /sys/kernel/mm/damon | wc -l')).toBe('0\n');
     });
 
     it('sysctl -w kernel.numa_balancing=2 and sysctl kernel.numa_balancing talk to the simulator', async () => {
