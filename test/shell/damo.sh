@@ -43,4 +43,22 @@ damo report heats -i "$out/damon.data" --tres 50 --ares 50 --heatmap "$out/heat.
 damo status >"$out/status.json" && grep -q '"monitor_on": "off\\n"' "$out/status.json" && pass "damo status dumps the damon directory" || fail "damo status: $(head -5 "$out/status.json")"
 damo pa_layout | grep -q '^Default paddr monitoring range: ' && pass "damo pa_layout prints the layout" || fail "damo pa_layout failed"
 [ -n "${pid:-}" ] && echo 9 >"$R/sim/processes/$pid/kill"
+
+# damo schemes: page out what stays idle for 500 ms, on an idle simulated process.
+if [ -e "$R/sim/spawn" ]; then
+	exec 3<>"$R/sim/spawn"; echo "idle size=64M node=0" >&3; read -r idle <&3; exec 3>&-
+	free0=$(node_kb 0 MemFree)
+	printf '# size  size  freq  freq  age    age  action\nmin     max   min   min   500ms  max  pageout\n' >"$out/schemes.txt"
+	node "$TIERSIM_REPO/bin/damo.js" --root "$R" schemes "$out/schemes.txt" "$idle" >"$out/schemes.log" 2>&1 &
+	sch=$!
+	wait_until 10 grep -q 'Press Ctrl+C' "$out/schemes.log" || fail "damo schemes did not start: $(cat "$out/schemes.log")"
+	[[ $(cat "$DEBUGFS/damon/schemes") =~ ^0\ 18446744073709551615\ 0\ 0\ 5\ 4294967295\ 2 ]] && pass "damo schemes wrote the converted scheme" || fail "schemes reads '$(cat "$DEBUGFS/damon/schemes")'"
+	echo 3s >"$R/sim/advance"
+	kill -TERM $sch
+	wait $sch || fail "damo schemes exited $?"
+	got=$(( $(node_kb 0 MemFree) - free0 ))
+	[ "$got" = 65536 ] && pass "pageout freed the idle 64 MiB (MemFree +$got kB)" || fail "MemFree moved by $got kB, want 65536"
+	is_empty "$DEBUGFS/damon/schemes" "damo restored the empty scheme list"
+	echo 9 >"$R/sim/processes/$idle/kill"
+fi
 finish

@@ -172,6 +172,12 @@ describe('schemes', () => {
     expect(read(k, 'schemes')).toBe('');
   });
 
+  it('ULONG_MAX sizes read back as written, not clamped', () => {
+    const k = boot();
+    write(k, 'schemes', '4096 18446744073709551615 0 20 0 4294967295 2\n');
+    expect(read(k, 'schemes')).toBe('4096 18446744073709551615 0 20 0 4294967295 2 0 0\n');
+  });
+
   it.each([['4096 8192 0 5 10 20 6'], ['4096 8192 0 5 10 20 -1']])('%j: unknown action is EINVAL', (input) => {
     const k = boot();
     expect(fails(k, 'schemes', input)).toBe(EINVAL);

@@ -91,6 +91,8 @@ export interface DamosScheme {
   quota: DamosQuota;
   wmarks: DamosWatermarks;
   stats: DamosStats;
+  /** The input fields as the kernel prints them back ("%lu": ULONG_MAX stays ULONG_MAX). */
+  shownInputs?: readonly string[];
   /** Quota window state. */
   chargedSz: number;
   windowStartNs: number;

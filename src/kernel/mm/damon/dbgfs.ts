@@ -235,8 +235,7 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
           if (v[13]! !== 0 && v[13]! !== 1) throw EINVAL; // unknown watermark metric
           if (!(v[15]! >= v[16]! && v[16]! >= v[17]!)) throw EINVAL; // watermarks need high >= mid >= low
         }
-        schemes.push(
-          newScheme({
+        const scheme = newScheme({
             minSz: v[0]!, maxSz: v[1]!, minNrAccesses: v[2]!, maxNrAccesses: v[3]!, minAge: v[4]!, maxAge: v[5]!, action: DAMOS_ACTIONS[v[6]!]!,
             ...(fields === 18
               ? {
@@ -244,8 +243,10 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
                   wmarks: { metric: v[13]!, intervalUs: v[14]!, high: v[15]!, mid: v[16]!, low: v[17]! },
                 }
               : {}),
-          }),
-        );
+        });
+        // Numbers above 2^53 are held clamped for matching but read back as written.
+        scheme.shownInputs = f.map((t) => (/^[-+]?\d+$/.test(t) ? BigInt(t).toString() : t));
+        schemes.push(scheme);
         if (schemes.length > MAX_SCHEMES) throw EINVAL; // more than 256 schemes
       }
       ctx.schemes = schemes;
@@ -260,11 +261,12 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
 }
 
 function formatScheme(s: DamosScheme, abi: DamonAbi): string {
-  const p = `${s.minSz} ${s.maxSz} ${s.minNrAccesses} ${s.maxNrAccesses} ${s.minAge} ${s.maxAge} ${DAMOS_ACTIONS.indexOf(s.action)}`;
+  const shown = s.shownInputs;
+  const p = shown ? shown.slice(0, 7).join(' ') : `${s.minSz} ${s.maxSz} ${s.minNrAccesses} ${s.maxNrAccesses} ${s.minAge} ${s.maxAge} ${DAMOS_ACTIONS.indexOf(s.action)}`;
   if (abi === 'union' || abi === '2020') return `${p} ${s.stats.nrApplied} ${s.stats.szApplied}\n`;
   const q = s.quota;
   const w = s.wmarks;
-  const mid = ` ${q.ms} ${q.sz} ${q.resetIntervalMs} ${q.weightSz} ${q.weightNrAccesses} ${q.weightAge} ${w.metric} ${w.intervalUs} ${w.high} ${w.mid} ${w.low}`;
+  const mid = shown && shown.length === 18 ? ` ${shown.slice(7).join(' ')}` : ` ${q.ms} ${q.sz} ${q.resetIntervalMs} ${q.weightSz} ${q.weightNrAccesses} ${q.weightAge} ${w.metric} ${w.intervalUs} ${w.high} ${w.mid} ${w.low}`;
   if (abi === '5.15') return `${p}${mid} ${s.stats.nrApplied} ${s.stats.szApplied}\n`;
   const st = s.stats;
   return `${p}${mid} ${st.nrTried} ${st.szTried} ${st.nrApplied} ${st.szApplied} ${st.qtExceeds}\n`;
