@@ -2,6 +2,7 @@
 // clients of the mount (open/read/write through node:fs, in their own process), so whatever
 // they do a shell script can do with echo and cat.
 import { closeSync, openSync, readFileSync, readSync, readdirSync, writeSync, existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CliError } from './machine.js';
 
@@ -64,10 +65,34 @@ function withReason<T>(mount: string, what: string, fn: () => T, hints: Record<s
   }
 }
 
-export function runAdvance(mount: string, duration: string): void {
-  withReason(mount, `advance ${duration}`, () => writeOnce(simPath(mount, 'advance'), duration), {
-    EINVAL: 'Durations look like 250ms, 10s or 1500us; stepping time needs a mount started with --clock virtual.',
-  });
+const clockNs = (mount: string) => Number(readFileSync(simPath(mount, 'clock'), 'latin1').split(' ')[0]);
+
+export async function runAdvance(mount: string, duration: string): Promise<void> {
+  const path = simPath(mount, 'advance');
+  const before = dmesgLines(mount).length;
+  const start = clockNs(mount);
+  // The write runs on a worker thread, so the clock can be polled for a progress line meanwhile.
+  const progress = process.stderr.isTTY
+    ? setInterval(() => process.stderr.write(`\radvancing ${duration}: ${((clockNs(mount) - start) / 1e9).toFixed(3)} s done   `), 500)
+    : undefined;
+  try {
+    const fh = await open(path, 'w');
+    try {
+      await fh.write(duration);
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!code) throw err;
+    const reason = newLogLines(mount, before);
+    throw new CliError(`advance ${duration}: ${code}${reason ? ` (${reason})` : ''}. Durations look like 250ms, 10s or 1500us; stepping time needs a mount started with --clock virtual.`);
+  } finally {
+    if (progress) {
+      clearInterval(progress);
+      process.stderr.write('\n');
+    }
+  }
   process.stdout.write(readFileSync(simPath(mount, 'clock'), 'latin1'));
 }
 

@@ -69,7 +69,7 @@ async function main(argv: string[]): Promise<void> {
       'advance <duration>',
       'advance a virtual-clock mount by DURATION (250ms, 10s, 1500us); prints the new clock',
       (y) => y.positional('duration', { type: 'string', demandOption: true }).option('mount', mountOpt),
-      (a) => runAdvance(a.mount, a.duration),
+      async (a) => runAdvance(a.mount, a.duration),
     )
     .command(
       'spawn <workload> [keys..]',

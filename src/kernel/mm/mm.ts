@@ -21,7 +21,7 @@ export class Vma {
   /** Sum of the pattern's weights of the pages on each node (current phase). */
   readonly nodeWeight: Float64Array;
   phase = 0;
-  /** madvise(MADV_HUGEPAGE / MADV_NOHUGEPAGE) advice last applied (numa_maps shows it). */
+  /** madvise(MADV_HUGEPAGE / MADV_NOHUGEPAGE) advice last applied (DAMOS hugepage/nohugepage). */
   advice: 'hugepage' | 'nohugepage' | undefined;
 
   constructor(
