@@ -95,6 +95,14 @@ describe('reports', () => {
     expect(out).toBe('# <percentile> <wss>\n# target_id\t-1\n# avr:\t35498\n0\t8192\n50\t36864\n100\t61440\n');
   });
 
+  it('wss --plot draws the distribution (SVG and PNG)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'damo-plot-'));
+    reportWss(rec, { range: [0, 100, 25], sortby: 'size', excludeSamples: 0, accThres: 1, szThres: 1, plot: join(dir, 'wss.svg') });
+    expect(readFileSync(join(dir, 'wss.svg'), 'utf8')).toMatch(/<path d="M[\d.]+,[\d.]+( L[\d.]+,[\d.]+){4}"/);
+    reportWss(rec, { range: [0, 100, 25], sortby: 'size', excludeSamples: 0, accThres: 1, szThres: 1, plot: join(dir, 'wss.png') });
+    expect(readFileSync(join(dir, 'wss.png')).subarray(1, 4).toString('latin1')).toBe('PNG');
+  });
+
   it('nr_regions: percentiles of the region count', () => {
     expect(reportNrRegions(rec, { range: [0, 100, 100], sortby: 'size', excludeSamples: 0, accThres: 1, szThres: 1 })).toBe('# <percentile> <nr_regions>\n# target_id\t-1\n# avr:\t2\n0\t2\n100\t3\n');
   });
