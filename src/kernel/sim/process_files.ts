@@ -7,6 +7,7 @@ import { formatWorkloadSpec, policyString } from '../workload/spec.js';
 
 /** Signals `kill` accepts: all of them end a simulated process (it has no handlers). */
 const SIGNALS = new Map<string, number>([
+  ['0', 0],
   ['1', 1], ['HUP', 1], ['2', 2], ['INT', 2], ['9', 9], ['KILL', 9], ['15', 15], ['TERM', 15],
 ]);
 
@@ -49,6 +50,7 @@ export function processDir(k: Kernel, p: Process): KDir {
           const sig = SIGNALS.get(input.trim().toUpperCase().replace(/^SIG/, ''));
           if (sig === undefined) throw EINVAL; // kill(2): not a signal we deliver
           if (!p.alive) throw ESRCH; // kill(2): the process is gone
+          if (sig === 0) return; // kill(2) with signal 0 only checks that the process exists
           k.tasks.kill(p.pid);
         },
       }),

@@ -151,12 +151,14 @@ describe('spawn', () => {
     const before = [kb(k, 0, 'MemFree'), kb(k, 1, 'MemFree'), kb(k, 0, 'PageTables')];
     const pid = await spawn(k, 'hotset size=256M node=1');
     expect(() => k.fs.writeFile(`sim/processes/${pid}/kill`, 'STOP\n')).toThrow(EINVAL);
+    k.fs.writeFile(`sim/processes/${pid}/kill`, '0\n'); // signal 0: only checks the process exists
     expect(k.fs.readFile(`sim/processes/${pid}/state`)).toBe('running\n');
     k.fs.writeFile(`sim/processes/${pid}/kill`, 'SIGKILL\n');
     expect(k.fs.readFile(`sim/processes/${pid}/state`)).toBe('killed\n');
     expect([kb(k, 0, 'MemFree'), kb(k, 1, 'MemFree'), kb(k, 0, 'PageTables')]).toEqual(before);
     expect(kb(k, 1, 'AnonPages')).toBe(0);
     expect(() => k.fs.writeFile(`sim/processes/${pid}/kill`, '9\n')).toThrow(ESRCH);
+    expect(() => k.fs.writeFile(`sim/processes/${pid}/kill`, '0\n')).toThrow(ESRCH);
     expect(() => k.tasks.kill(999999)).toThrow(ESRCH);
   });
 });

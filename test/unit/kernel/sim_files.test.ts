@@ -1,0 +1,173 @@
+// The simulator's control files (sim/sim_files.ts, sim/process_files.ts): the clock and its
+// stepping in virtual time only, the spawn help, file modes, and a process's state, run time
+// and progress.
+import { describe, expect, it } from 'vitest';
+import { EINVAL } from '../../../src/kernfs/index.js';
+import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
+import { WORKLOAD_KINDS } from '../../../src/kernel/workload/spec.js';
+import { advance, bootPreset, presetConfig, spawn } from './boot.js';
+
+const lastDmesg = (k: Kernel) => k.fs.readFile('sim/dmesg').trimEnd().split('\n').at(-1)!;
+const now = (k: Kernel) => {
+  const m = /^(\d+) virtual\n$/.exec(k.fs.readFile('sim/clock'));
+  expect(m).not.toBeNull();
+  return Number(m![1]);
+};
+
+describe('sim/clock and sim/advance', () => {
+  it('boots at 0 and reads "<now_ns> virtual"', () => {
+    const k = bootPreset();
+    expect(k.fs.readFile('sim/clock')).toBe('0 virtual\n');
+  });
+
+  it.each([
+    ['250ms', 250_000_000],
+    ['10s', 10_000_000_000],
+    ['1500us', 1_500_000],
+    ['7ns', 7],
+    ['2', 2_000_000_000],
+    ['0.5ms', 500_000],
+    ['1500us\n', 1_500_000],
+  ])('echo %j > sim/advance moves the clock by exactly %i ns', async (text, ns) => {
+    const k = bootPreset();
+    await advance(k, '3ms');
+    const t0 = now(k);
+    await k.fs.writeFileAsync('sim/advance', text);
+    expect(now(k)).toBe(t0 + ns);
+    expect(k.clock.nowNs).toBe(t0 + ns);
+  });
+
+  it('successive advances add up, with processes running meanwhile', async () => {
+    const k = bootPreset();
+    await spawn(k, 'hotset size=16M node=1 threads=4');
+    for (const d of ['1ms', '2ms', '3ms']) await advance(k, d);
+    expect(k.fs.readFile('sim/clock')).toBe('6000000 virtual\n');
+  });
+
+  it.each(['abc', '10 parsecs', '-5ms', '1e3ms', 'ms'])('%j is EINVAL, the clock stays and dmesg says why', async (text) => {
+    const k = bootPreset();
+    await advance(k, '1ms');
+    await expect(k.fs.writeFileAsync('sim/advance', text)).rejects.toBe(EINVAL);
+    expect(now(k)).toBe(1_000_000);
+    expect(lastDmesg(k)).toMatch(/tiersim: advance: .* is not a duration/);
+  });
+
+  it('a realtime kernel cannot be stepped: EINVAL and dmesg names the wall clock', async () => {
+    const k = bootKernel(presetConfig(), { clock: 'realtime' });
+    expect(k.fs.readFile('sim/clock')).toMatch(/^\d+ realtime\n$/);
+    const t = k.clock.nowNs;
+    await expect(k.fs.writeFileAsync('sim/advance', '10ms')).rejects.toBe(EINVAL);
+    expect(k.clock.nowNs).toBe(t);
+    expect(lastDmesg(k)).toMatch(/advance: the clock follows the wall clock/);
+  });
+});
+
+describe('sim/spawn help', () => {
+  it('reading without a write lists every workload kind with its keys', () => {
+    const k = bootPreset();
+    const lines = k.fs.readFile('sim/spawn').trimEnd().split('\n');
+    expect(lines.map((l) => l.split(' ')[0])).toEqual([...WORKLOAD_KINDS]);
+    for (const l of lines) expect(l).toMatch(/ size= .*node= policy= interleave= cpunode=$/);
+    expect(lines.find((l) => l.startsWith('memhog '))).toContain(' repeat=');
+    expect(lines.find((l) => l.startsWith('hotset '))).toContain(' hot= share= phase=');
+  });
+
+  it('the spawn answer is the pid, read back on the same open file', async () => {
+    const k = bootPreset();
+    expect(await k.fs.transact('sim/spawn', 'idle size=4M')).toBe('1000\n');
+    expect(await k.fs.transact('sim/spawn', 'idle size=4M')).toBe('1001\n');
+    expect(k.fs.readdir('sim/processes')).toEqual(['1000', '1001']);
+  });
+});
+
+describe('modes', () => {
+  it.each([
+    ['sim/clock', 0o444],
+    ['sim/advance', 0o200],
+    ['sim/spawn', 0o600],
+    ['sim/migrate', 0o600],
+    ['sim/migrate_flow', 0o644],
+    ['sim/dmesg', 0o444],
+  ])('%s is %o', (path, mode) => {
+    const k = bootPreset();
+    expect(k.fs.stat(path).mode & 0o7777).toBe(mode);
+  });
+
+  it.each([
+    ['workload', 0o444],
+    ['state', 0o444],
+    ['progress', 0o444],
+    ['runtime_ns', 0o444],
+    ['numa_maps', 0o444],
+    ['kill', 0o200],
+  ])('sim/processes/PID/%s is %o', async (name, mode) => {
+    const k = bootPreset();
+    const pid = await spawn(k, 'idle size=4M');
+    expect(k.fs.stat(`sim/processes/${pid}`).mode & 0o7777).toBe(0o555);
+    expect(k.fs.stat(`sim/processes/${pid}/${name}`).mode & 0o7777).toBe(mode);
+  });
+});
+
+describe('process state, runtime and progress', () => {
+  it('an abench finishes as done with runtime_ns = its completion time, and stays there', async () => {
+    const k = bootPreset();
+    await advance(k, '1ms');
+    const pid = await spawn(k, 'abench size=4M node=1 iters=3');
+    const p = k.tasks.get(pid)!;
+    const total = 3 * 1024;
+    const expectedRuntime = Math.ceil(total / p.rate);
+    expect(k.fs.readFile(`sim/processes/${pid}/state`)).toBe('running\n');
+    expect(k.fs.readFile(`sim/processes/${pid}/progress`)).toBe(`0 ${total}\n`);
+    await advance(k, '1s');
+    expect(k.fs.readFile(`sim/processes/${pid}/state`)).toBe('done\n');
+    expect(k.fs.readFile(`sim/processes/${pid}/runtime_ns`)).toBe(`${expectedRuntime}\n`);
+    expect(p.endNs).toBe(1_000_000 + expectedRuntime);
+    expect(k.fs.readFile(`sim/processes/${pid}/progress`)).toBe(`${total} ${total}\n`);
+    expect(lastDmesg(k)).toBe(`[    ${((1_000_000 + expectedRuntime) / 1e9).toFixed(6)}] tiersim: pid ${pid} (abench) exited after ${(expectedRuntime / 1e9).toFixed(6)} s`);
+    await advance(k, '1s');
+    expect(k.fs.readFile(`sim/processes/${pid}/runtime_ns`)).toBe(`${expectedRuntime}\n`);
+    // A finished process's memory is back.
+    expect(k.fs.readFile(`sim/processes/${pid}/numa_maps`)).toBe('');
+    expect(k.alloc.freePages(1)).toBe(k.alloc.managedPages(1));
+  });
+
+  it('runtime_ns of a running process grows with the clock', async () => {
+    const k = bootPreset();
+    const pid = await spawn(k, 'hotset size=8M node=1');
+    await advance(k, '5ms');
+    expect(k.fs.readFile(`sim/processes/${pid}/runtime_ns`)).toBe('5000000\n');
+  });
+
+  it.each([
+    ['abench size=4M node=1 iters=0', 0],
+    ['hotset size=4M node=1', 0],
+    ['zipf size=4M node=0 iters=2 accesses=100', 200],
+    ['memhog size=4M node=0 repeat=5', 5 * 1024],
+  ])('%s: progress reads "<done> <total>" with total %i', async (spec, total) => {
+    const k = bootPreset();
+    const pid = await spawn(k, spec);
+    const p = k.tasks.get(pid)!;
+    const rate = p.rate;
+    await advance(k, '100us');
+    const done = Math.min(Math.floor(rate * 100_000), total === 0 ? Infinity : total);
+    expect(k.fs.readFile(`sim/processes/${pid}/progress`)).toBe(`${done} ${total}\n`);
+    expect(done).toBeGreaterThan(0);
+  });
+
+  it('an idle process sleeps, makes no progress, and ends after its duration', async () => {
+    const k = bootPreset();
+    const pid = await spawn(k, 'idle size=4M duration=20ms');
+    expect(k.fs.readFile(`sim/processes/${pid}/state`)).toBe('sleeping\n');
+    await advance(k, '10ms');
+    expect(k.fs.readFile(`sim/processes/${pid}/progress`)).toBe('0 0\n');
+    await advance(k, '10ms');
+    expect(k.fs.readFile(`sim/processes/${pid}/state`)).toBe('done\n');
+    expect(k.fs.readFile(`sim/processes/${pid}/runtime_ns`)).toBe('20000000\n');
+  });
+
+  it('an unknown pid directory does not exist', () => {
+    const k = bootPreset();
+    expect(() => k.fs.readFile('sim/processes/1000/state')).toThrow();
+    expect(() => k.fs.readFile('sim/processes/abc/state')).toThrow();
+  });
+});
