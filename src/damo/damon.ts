@@ -4,12 +4,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoOf, type KernelFiles } from './fs.js';
 
-export interface MonitorAttrs {
+/** The five numbers of the `attrs` file. */
+export interface MonitorIntervals {
   sampleUs: number;
   aggrUs: number;
   updateUs: number;
   minNrRegions: number;
   maxNrRegions: number;
+}
+
+/** Everything damo saves before a run and restores after it. */
+export interface MonitorAttrs extends MonitorIntervals {
   rbufLen: number;
   recordPath: string;
   /** Scheme lines in the kernel's input format (no stats columns). */

@@ -5,23 +5,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Damon, DamoError, type MonitorAttrs, type Target } from './damon.js';
+import { Damon, DamoError, type MonitorAttrs, type MonitorIntervals, type Target } from './damon.js';
 import type { KernelFiles } from './fs.js';
 import { defaultPaddrRegion, formatSz, paddrRegionsOf } from './layout.js';
 import { parseRecord } from './recfile.js';
 
-export interface RecordOptions {
-  sampleUs: number;
-  aggrUs: number;
-  updateUs: number;
-  minNrRegions: number;
-  maxNrRegions: number;
+export interface RecordOptions extends MonitorIntervals {
   rbufLen: number;
   out: string;
   regions?: string;
   numaNode?: number;
   /** Stop after this many wall seconds (besides Ctrl-C and target exit). */
   timeoutS?: number;
+}
+
+function intervalsOf(o: MonitorIntervals): MonitorIntervals {
+  return { sampleUs: o.sampleUs, aggrUs: o.aggrUs, updateUs: o.updateUs, minNrRegions: o.minNrRegions, maxNrRegions: o.maxNrRegions };
 }
 
 /** "4096-8192 16384-32768" (decimal, ascending, non-overlapping) → pairs. */
@@ -89,7 +88,7 @@ export async function runRecord(fs: KernelFiles, target: string[], opts: RecordO
   const resolved = resolveTarget(target, fs, opts);
   const orig = damon.current();
   if (existsSync(out)) renameSync(out, `${out}.old`);
-  const attrs: MonitorAttrs = { sampleUs: opts.sampleUs, aggrUs: opts.aggrUs, updateUs: opts.updateUs, minNrRegions: opts.minNrRegions, maxNrRegions: opts.maxNrRegions, rbufLen: opts.rbufLen, recordPath: out, schemes: [] };
+  const attrs: MonitorAttrs = { ...intervalsOf(opts), rbufLen: opts.rbufLen, recordPath: out, schemes: [] };
   await monitor(damon, resolved, attrs, orig, opts.timeoutS, () => {
     const n = snapshotsIn(out);
     return `# recording: ${n} snapshots flushed to ${out}`;
@@ -188,7 +187,7 @@ export async function runSchemes(fs: KernelFiles, file: string, target: string[]
   const schemes = lines.map((l) => convertScheme(l, opts.sampleUs, opts.aggrUs, damon.schemeFields));
   const resolved = resolveTarget(target, fs, opts);
   const orig = damon.current();
-  const attrs: MonitorAttrs = { sampleUs: opts.sampleUs, aggrUs: opts.aggrUs, updateUs: opts.updateUs, minNrRegions: opts.minNrRegions, maxNrRegions: opts.maxNrRegions, rbufLen: 0, recordPath: 'null', schemes };
+  const attrs: MonitorAttrs = { ...intervalsOf(opts), rbufLen: 0, recordPath: 'null', schemes };
   await monitor(damon, resolved, attrs, orig, opts.timeoutS, () => `# schemes applied: ${damon.read('schemes').trim().split('\n').map((l) => l.trim().split(/\s+/).slice(-2).join('/')).join(' ')}`);
   process.stdout.write(`# applied ${schemes.length} schemes\n`);
 }

@@ -173,18 +173,7 @@ export function overlayDir(upper: KDir, lower: KDir): KDir {
  */
 export function mkdirp(root: StaticDir, path: string): StaticDir {
   let cur = root;
-  for (const name of path.split('/').filter((c) => c !== '')) {
-    const next = cur.lookup(name);
-    if (next === undefined) {
-      const made = new StaticDir();
-      cur.set(name, made);
-      cur = made;
-    } else if (next instanceof StaticDir) {
-      cur = next;
-    } else {
-      throw ENOTDIR;
-    }
-  }
+  for (const name of path.split('/').filter((c) => c !== '')) cur = subdir(cur, name);
   return cur;
 }
 

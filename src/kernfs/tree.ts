@@ -114,15 +114,7 @@ export class Kernfs {
   readFile(path: string, cred: Cred = ROOT): string {
     const fh = this.open(path, O_RDONLY, cred);
     try {
-      const parts: Buffer[] = [];
-      let pos = 0;
-      for (;;) {
-        const chunk = this.read(fh, 131072, pos);
-        if (chunk.length === 0) break;
-        parts.push(Buffer.from(chunk));
-        pos += chunk.length;
-      }
-      return Buffer.concat(parts).toString('latin1');
+      return this.readToEof(fh);
     } finally {
       this.release(fh);
     }
@@ -168,17 +160,21 @@ export class Kernfs {
     const fh = this.open(path, O_RDWR, cred);
     try {
       await this.write(fh, Buffer.from(text, 'latin1'), 0);
-      const parts: Buffer[] = [];
-      for (let pos = 0; ; ) {
-        const chunk = this.read(fh, 131072, pos);
-        if (chunk.length === 0) break;
-        parts.push(Buffer.from(chunk));
-        pos += chunk.length;
-      }
-      return Buffer.concat(parts).toString('latin1');
+      return this.readToEof(fh);
     } finally {
       this.release(fh);
     }
   }
 
+  /** read(2) from offset 0 until EOF in 128 KiB requests, as `cat` does. */
+  private readToEof(fh: number): string {
+    const parts: Buffer[] = [];
+    for (let pos = 0; ; ) {
+      const chunk = this.read(fh, 131072, pos);
+      if (chunk.length === 0) break;
+      parts.push(Buffer.from(chunk));
+      pos += chunk.length;
+    }
+    return Buffer.concat(parts).toString('latin1');
+  }
 }

@@ -78,14 +78,13 @@ export class Migrator {
   }
 
   /**
-   * One TLB shootdown round for `mm` issued from `callerCpu`. x86: IPIs to every other CPU in
-   * the mask (nr_tlb_remote_flush once, _received per CPU); a local flush when the caller's
+   * One TLB shootdown round. x86: IPIs to the `remote` CPUs of the mm's cpumask other than the
+   * caller's (nr_tlb_remote_flush once, _received per CPU); a local flush when the caller's
    * CPU is in the mask and (unbatched) the caller runs this mm.
    * @returns the caller's cost in ns
    */
-  private flush(mm: Mm, callerCpu: number, local: 'all' | 'one' | 'none', stall: { ns: number } | undefined, stats: MigrateStats): number {
+  private flush(remote: number, local: 'all' | 'one' | 'none', stall: { ns: number } | undefined, stats: MigrateStats): number {
     const { config, vm } = this.k;
-    const remote = mm.cpus.filter((c) => c !== callerCpu).length;
     let ns = 0;
     if (remote > 0) {
       ns += costNs(config, 'tlbFlushIpiBase') + costNs(config, 'tlbFlushIpiPerCpu') * remote;
@@ -178,6 +177,8 @@ export class Migrator {
     // migratepages runs in another process: the caller never has this mm loaded, so the
     // unbatched per-page flush is remote only (flush_tlb_mm_range's loaded_mm test).
     const localOne = 'none';
+    // The CPUs in the mm's cpumask other than the caller's receive every shootdown IPI.
+    const remote = mm.cpus.filter((c) => c !== callerCpu).length;
     let ns = 0;
     let moved = 0;
     const stall = { ns: 0 };
@@ -204,9 +205,9 @@ export class Migrator {
       movedFrom.set(key, (movedFrom.get(key) ?? 0) + 1);
       moved++;
       ns += this.pageCostNs(srcNid, dst);
-      if (flow === 'unbatched') ns += this.flush(mm, callerCpu, localOne, stall, stats);
+      if (flow === 'unbatched') ns += this.flush(remote, localOne, stall, stats);
     }
-    if (flow === 'batched' && moved > 0) ns += this.flush(mm, callerCpu, mm.cpus.includes(callerCpu) ? 'all' : 'none', stall, stats);
+    if (flow === 'batched' && moved > 0) ns += this.flush(remote, mm.cpus.includes(callerCpu) ? 'all' : 'none', stall, stats);
     alloc.freeUserFrames(freed);
     for (const [key, n] of movedFrom) {
       const [src, lru] = key.split(' ') as [string, ReturnType<typeof anonLru>];
@@ -215,7 +216,6 @@ export class Migrator {
     stats.moved += moved;
     vm.countEvent('pgmigrate_success', moved);
     // One rate change per batch: the new placement, and the IPIs' stall on the remote CPUs.
-    const remote = mm.cpus.filter((c) => c !== callerCpu).length;
     if (stall.ns > 0) proc.stall(stall.ns, remote);
     else proc.reschedule();
     return ns;

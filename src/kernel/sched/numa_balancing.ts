@@ -3,7 +3,7 @@
 // (sysctl_numa_balancing_mode) and kernel/sched/debug.c (sys/kernel/debug/sched/numa_balancing/,
 // debugfs_create_u32 files read as "%llu\n" by fs/debugfs/file.c).
 import createDebug from 'debug';
-import { subdir, ENOTDIR, StaticDir, debugfsFile } from '../../kernfs/index.js';
+import { subdir, StaticDir, debugfsFile } from '../../kernfs/index.js';
 import { kstrtoull } from '../lib/kstrto.js';
 import type { Kernel } from '../kernel.js';
 

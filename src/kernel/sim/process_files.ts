@@ -29,7 +29,19 @@ export function formatNumaMaps(p: Process): string {
   return out;
 }
 
+/** Each process's directory, built once (lookups run on every path walk through FUSE). */
+const dirs = new WeakMap<Process, KDir>();
+
 export function processDir(k: Kernel, p: Process): KDir {
+  let d = dirs.get(p);
+  if (!d) {
+    d = buildProcessDir(k, p);
+    dirs.set(p, d);
+  }
+  return d;
+}
+
+function buildProcessDir(k: Kernel, p: Process): KDir {
   return dir(
     {
       workload: attr({ mode: 0o444, show: () => `${formatWorkloadSpec(p.spec)}\n` }),

@@ -3,7 +3,7 @@
 // (numa_balancing_promote_rate_limit_MBps, 6.0+) and openEuler mm/mem_sampling.c revision A
 // (mem_sampling_enable, numa_balancing_mem_sampling).
 import createDebug from 'debug';
-import { subdir, ENOTDIR, EPERM, StaticDir, sysctlFile, type WriteCtx } from '../../kernfs/index.js';
+import { subdir, EPERM, StaticDir, sysctlFile, type WriteCtx } from '../../kernfs/index.js';
 import type { Kernel } from '../kernel.js';
 import { formatIntvec, procDointvecMinmax, type IntRange } from './proc_dointvec.js';
 

@@ -194,11 +194,7 @@ export class DamonCtx {
     this.flushRbuf();
     trace('kdamond %d %s after %d snapshots, cpu %d ns', this.kdamondPid, reason, this.snapshots, this.cpuNs);
     this.kdamondPid = undefined;
-    this.onStop?.();
   }
-
-  /** Called when the kdamond ends on its own (every vaddr target gone). */
-  onStop: (() => void) | undefined;
 
   nrRegions(): number {
     let n = 0;
@@ -393,6 +389,29 @@ export function mergeRegionsOf(regions: DamonRegion[], thres: number, szLimit: n
     out.push(r);
   }
   return out;
+}
+
+/**
+ * Pick each region's sampling address (a random page in it) and note when its Accessed bit
+ * was cleared: the common half of paddr's and vaddr's prepare_access_checks.
+ */
+export function pickSamplingAddrs(ctx: DamonCtx): void {
+  const now = ctx.k.clock.nowNs;
+  for (const t of ctx.targets) {
+    for (const r of t.regions) {
+      r.samplingAddr = r.start + Math.floor(ctx.k.rng.nextInt(0, r.size) / PAGE_SIZE) * PAGE_SIZE;
+      r.sampledAtNs = now;
+    }
+  }
+}
+
+/**
+ * Initial regions over `ranges`: about `n` in all, each range getting its share by size (at
+ * least one), each split evenly.
+ */
+export function splitRanges(ranges: ReadonlyArray<readonly [number, number]>, n: number): DamonRegion[] {
+  const total = ranges.reduce((s, [a, b]) => s + (b - a), 0);
+  return ranges.flatMap(([a, b]) => evenRegions(a, b, Math.max(1, Math.round((n * (b - a)) / total))));
 }
 
 /** Split [start, end) evenly into `n` page-aligned regions (vaddr/paddr initial regions). */

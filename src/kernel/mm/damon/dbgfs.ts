@@ -5,15 +5,12 @@
 // (target_ids) and reads back in the form of the file that last set the targets.
 // `--damon-abi 2020|5.15|5.18` presents one generation exactly. Files parse and format only;
 // the monitoring is core.ts.
-import createDebug from 'debug';
 import { EBUSY, EEXIST, EINVAL, ENOENT, ENOMEM, EPERM, StaticDir, debugfsFile, subdir, type KFile } from '../../../kernfs/index.js';
 import type { Kernel } from '../../kernel.js';
 import { debugfsRoot } from '../../sched/numa_balancing.js';
 import { DAMOS_ACTIONS, DamonCtx, DamonTarget, newScheme, type DamonAttrs, type DamosScheme } from './core.js';
 import { paddrOps } from './paddr.js';
 import { vaddrOps } from './vaddr.js';
-
-const trace = createDebug('tiersim:damon');
 
 export type DamonAbi = 'union' | '2020' | '5.15' | '5.18';
 export const DAMON_ABIS: readonly DamonAbi[] = ['union', '2020', '5.15', '5.18'];
@@ -276,6 +273,17 @@ function populate(dir: StaticDir, files: Record<string, KFile>): void {
   for (const [name, f] of Object.entries(files)) dir.set(name, f);
 }
 
+/**
+ * The context name a mk_contexts/rm_contexts write gives: its first word.
+ * @throws EINVAL for no name, EBUSY while any context runs
+ */
+function contextName(d: DamonDbgfs, input: string): string {
+  const name = input.trim().split(/\s+/)[0] ?? '';
+  if (name === '') throw EINVAL; // no name given
+  if (d.running) throw EBUSY; // contexts change only while nothing runs
+  return name;
+}
+
 export function registerDamonDbgfs(k: Kernel): void {
   const d = new DamonDbgfs(k, k.damonAbi);
   dbgfsOf.set(k, d);
@@ -283,10 +291,7 @@ export function registerDamonDbgfs(k: Kernel): void {
 
   const startAll = () => {
     for (const c of d.contexts.values()) if (c.ctx.targets.length === 0) throw EINVAL; // a context without targets
-    for (const c of d.contexts.values()) {
-      c.ctx.onStop = () => trace('context stopped by itself');
-      c.ctx.start(k.tasks.allocPid());
-    }
+    for (const c of d.contexts.values()) c.ctx.start(k.tasks.allocPid());
   };
   d.dir.set(
     'monitor_on',
@@ -316,9 +321,7 @@ export function registerDamonDbgfs(k: Kernel): void {
       mode: 0o600,
       rejectOffsetWrite: true,
       store: (input) => {
-        const name = input.trim().split(/\s+/)[0] ?? '';
-        if (name === '') throw EINVAL; // no name given
-        if (d.running) throw EBUSY; // contexts change only while nothing runs
+        const name = contextName(d, input);
         if (d.dir.lookup(name) !== undefined) throw EEXIST; // a file or context of that name exists
         const c = d.newCtx();
         d.contexts.set(name, c);
@@ -334,9 +337,7 @@ export function registerDamonDbgfs(k: Kernel): void {
       mode: 0o600,
       rejectOffsetWrite: true,
       store: (input) => {
-        const name = input.trim().split(/\s+/)[0] ?? '';
-        if (name === '') throw EINVAL; // no name given
-        if (d.running) throw EBUSY; // contexts change only while nothing runs
+        const name = contextName(d, input);
         const node = d.dir.lookup(name);
         if (node === undefined) throw ENOENT; // no such context
         if (!d.contexts.has(name) || name === '') throw EINVAL; // exists but is not a context directory

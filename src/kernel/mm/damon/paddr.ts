@@ -7,7 +7,7 @@ import type { Kernel } from '../../kernel.js';
 import { accessedBetween } from '../../workload/access_model.js';
 import { NO_OWNER } from '../frames.js';
 import { reclaimPages } from '../vmscan.js';
-import { evenRegions, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction } from './core.js';
+import { pickSamplingAddrs, splitRanges, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction } from './core.js';
 import type { DamonOperations } from './ops.js';
 
 /** damon_find_biggest_system_ram: the largest System RAM range (CXL kmem included). */
@@ -35,20 +35,12 @@ export function paddrOps(k: Kernel): DamonOperations {
     init(ctx: DamonCtx) {
       for (const t of ctx.targets) {
         const given = t.initRegions.length > 0 ? t.initRegions : [biggestSystemRam(k)];
-        const total = given.reduce((s, [a, b]) => s + (b - a), 0);
-        t.regions = given.flatMap(([a, b]) => evenRegions(a, b, Math.max(1, Math.round((ctx.attrs.minNrRegions * (b - a)) / total))));
+        t.regions = splitRanges(given, ctx.attrs.minNrRegions);
       }
     },
     update() {},
-    prepareAccessChecks(ctx: DamonCtx) {
-      const now = k.clock.nowNs;
-      for (const t of ctx.targets) {
-        for (const r of t.regions) {
-          r.samplingAddr = r.start + Math.floor(k.rng.nextInt(0, r.size) / PAGE_SIZE) * PAGE_SIZE;
-          r.sampledAtNs = now;
-        }
-      }
-    },
+    // The Accessed bit is cleared lazily: the access model is asked about [sampledAtNs, now].
+    prepareAccessChecks: pickSamplingAddrs,
     checkAccesses(ctx: DamonCtx) {
       const now = k.clock.nowNs;
       const walk = costNs(k.config, 'rmapWalk');

@@ -7,7 +7,7 @@ import type { Process } from '../../sched/process.js';
 import { accessedBetween } from '../../workload/access_model.js';
 import { NO_PFN } from '../mm.js';
 import { reclaimPages, setActive } from '../vmscan.js';
-import { evenRegions, type DamonCtx, type DamonRegion, type DamonTarget, type DamosAction } from './core.js';
+import { pickSamplingAddrs, splitRanges, type DamonCtx, type DamonRegion, type DamonTarget, type DamosAction } from './core.js';
 import type { DamonOperations } from './ops.js';
 
 /**
@@ -59,8 +59,7 @@ export function vaddrOps(k: Kernel): DamonOperations {
     init(ctx: DamonCtx) {
       for (const t of ctx.targets) {
         const ranges = t.initRegions.length > 0 ? t.initRegions : rangesOf(t);
-        const total = ranges.reduce((s, [a, b]) => s + (b - a), 0);
-        t.regions = ranges.flatMap(([a, b]) => evenRegions(a, b, Math.max(1, Math.round((ctx.attrs.minNrRegions * (b - a)) / Math.max(1, total)))));
+        t.regions = splitRanges(ranges, ctx.attrs.minNrRegions);
       }
     },
     update(ctx: DamonCtx) {
@@ -77,15 +76,8 @@ export function vaddrOps(k: Kernel): DamonOperations {
         }
       }
     },
-    prepareAccessChecks(ctx: DamonCtx) {
-      const now = k.clock.nowNs;
-      for (const t of ctx.targets) {
-        for (const r of t.regions) {
-          r.samplingAddr = r.start + Math.floor(k.rng.nextInt(0, r.size) / PAGE_SIZE) * PAGE_SIZE;
-          r.sampledAtNs = now;
-        }
-      }
-    },
+    // The Accessed bit is cleared lazily: the access model is asked about [sampledAtNs, now].
+    prepareAccessChecks: pickSamplingAddrs,
     checkAccesses(ctx: DamonCtx) {
       const now = k.clock.nowNs;
       const walk = 4 * costNs(k.config, 'pteScan'); // a four-level walk to one PTE
