@@ -20,3 +20,13 @@ export async function spawn(k: Kernel, spec: string): Promise<number> {
 export async function advance(k: Kernel, duration: string): Promise<void> {
   await k.fs.writeFileAsync('sim/advance', duration);
 }
+
+/** The error `fn` throws (a KernelError sentinel, compared with toBe), or undefined. */
+export function errnoOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}

@@ -4,20 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { EBUSY, EEXIST, EINVAL, ENOENT, ENOMEM, EPERM, KernelError, O_WRONLY } from '../../../src/kernfs/index.js';
 import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
 import type { DamonAbi } from '../../../src/kernel/mm/damon/dbgfs.js';
-import { bootPreset, presetConfig, spawn } from './boot.js';
+import { bootPreset, errnoOf, presetConfig, spawn } from './boot.js';
 
 const D = 'sys/kernel/debug/damon';
 const boot = (abi: DamonAbi = 'union') => (abi === 'union' ? bootPreset() : bootKernel(presetConfig(), { seed: 1, clock: 'virtual', damonAbi: abi }));
 const read = (k: Kernel, f: string) => k.fs.readFile(`${D}/${f}`);
 const write = (k: Kernel, f: string, text: string) => k.fs.writeFile(`${D}/${f}`, text);
-const fails = (k: Kernel, f: string, text: string): KernelError | undefined => {
-  try {
-    write(k, f, text);
-    return undefined;
-  } catch (err) {
-    return err as KernelError;
-  }
-};
+const fails = (k: Kernel, f: string, text: string) => errnoOf(() => write(k, f, text)) as KernelError | undefined;
 
 describe('file set and modes', () => {
   it.each([

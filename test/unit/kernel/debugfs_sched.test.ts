@@ -1,25 +1,10 @@
 // sys/kernel/debug/sched/numa_balancing/*: debugfs_create_u32 files (spec kernel-files.md
 // §0.2, §4.3): "%llu\n" reads, kstrtoull base-0 writes of at most 23 bytes, u32 truncation.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EACCES, EINVAL, ERANGE, S_IFDIR, S_IFREG } from '../../../src/kernfs/index.js';
-import { parseMachineConfig } from '../../../src/kernel/config/machine.js';
-import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
+import { bootPreset as boot, errnoOf } from './boot.js';
 
 const DIR = 'sys/kernel/debug/sched/numa_balancing';
-
-function boot(): Kernel {
-  return bootKernel(parseMachineConfig(JSON.parse(readFileSync('presets/cxl-2node.json', 'utf8'))), { seed: 1 });
-}
-
-function errnoOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 const defaults: Array<[string, string]> = [
   ['scan_delay_ms', '1000\n'],

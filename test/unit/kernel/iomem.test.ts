@@ -1,15 +1,10 @@
 // /proc/iomem (spec kernel-files.md §5.1): the x86 firmware map, the PCI hole and the CXL chain.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { S_IFREG } from '../../../src/kernfs/index.js';
-import { parseMachineConfig } from '../../../src/kernel/config/machine.js';
-import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
+import type { Kernel } from '../../../src/kernel/kernel.js';
 import { LOW_RESERVED } from '../../../src/kernel/mm/memblock.js';
 import { offlineBlock } from '../../../src/kernel/mm/memory_hotplug.js';
-
-function boot(preset = 'cxl-2node'): Kernel {
-  return bootKernel(parseMachineConfig(JSON.parse(readFileSync(`presets/${preset}.json`, 'utf8'))), { seed: 1 });
-}
+import { bootPreset as boot } from './boot.js';
 
 interface Line {
   depth: number;

@@ -1,16 +1,10 @@
 // /proc/meminfo and nodeN/meminfo (spec kernel-files.md §3.3; line set and columns of the
 // Linux 6.18 reference host).
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { S_IFREG } from '../../../src/kernfs/index.js';
-import { parseMachineConfig } from '../../../src/kernel/config/machine.js';
-import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
 import { offlineBlock } from '../../../src/kernel/mm/memory_hotplug.js';
 import { directMapKb, memAvailablePages, nodeMeminfoText } from '../../../src/kernel/mm/meminfo.js';
-
-function boot(preset = 'cxl-2node'): Kernel {
-  return bootKernel(parseMachineConfig(JSON.parse(readFileSync(`presets/${preset}.json`, 'utf8'))), { seed: 1 });
-}
+import { bootPreset as boot } from './boot.js';
 
 const GLOBAL_LABELS = [
   'MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'SwapCached', 'Active', 'Inactive',

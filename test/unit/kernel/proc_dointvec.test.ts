@@ -1,17 +1,11 @@
 // proc_dointvec / proc_dointvec_minmax write rules (spec kernel-files.md §0.4), on the pure
 // parser and through /proc/sys/kernel/numa_balancing (offset and truncation rules of fd.ts).
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EINVAL, O_RDONLY, O_WRONLY } from '../../../src/kernfs/index.js';
-import { parseMachineConfig } from '../../../src/kernel/config/machine.js';
-import { bootKernel } from '../../../src/kernel/kernel.js';
 import { procDointvecMinmax, procDouintvecMinmax } from '../../../src/kernel/sysctl/proc_dointvec.js';
+import { bootPreset as boot } from './boot.js';
 
 const NB = 'proc/sys/kernel/numa_balancing';
-
-function boot() {
-  return bootKernel(parseMachineConfig(JSON.parse(readFileSync('presets/cxl-2node.json', 'utf8'))), { seed: 1 });
-}
 
 type Case = [rule: string, input: string, expected: { value: number; consumed: number } | typeof EINVAL];
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { EACCES, EINVAL, EPERM, O_WRONLY, S_IFDIR, S_IFREG, type Cred } from '../../../src/kernfs/index.js';
 import { parseMachineConfig } from '../../../src/kernel/config/machine.js';
 import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
+import { errnoOf } from './boot.js';
 
 const DIR = 'proc/sys/kernel';
 const NO_CAP: Cred = { uid: 0, capSysAdmin: false };
@@ -12,15 +13,6 @@ const USER: Cred = { uid: 1000, capSysAdmin: false };
 function boot(overrides: Record<string, unknown> = {}): Kernel {
   const raw = { ...JSON.parse(readFileSync('presets/cxl-2node.json', 'utf8')), ...overrides };
   return bootKernel(parseMachineConfig(raw), { seed: 1 });
-}
-
-function errnoOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
 }
 
 interface FileCase {

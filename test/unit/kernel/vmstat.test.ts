@@ -1,16 +1,10 @@
 // /proc/vmstat, nodeN/vmstat and nodeN/numastat (spec kernel-files.md §3.4, §5.2).
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { S_IFREG } from '../../../src/kernfs/index.js';
-import { parseMachineConfig } from '../../../src/kernel/config/machine.js';
-import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
 import {
   NODE_VMSTAT_NAMES, VMSTAT_NAMES, VM_EVENT_NAMES, globalDirtyLimits, nodeVmstatText, numastatText, zoneWatermarks,
 } from '../../../src/kernel/mm/vmstat.js';
-
-function boot(preset = 'cxl-2node'): Kernel {
-  return bootKernel(parseMachineConfig(JSON.parse(readFileSync(`presets/${preset}.json`, 'utf8'))), { seed: 1 });
-}
+import { bootPreset as boot } from './boot.js';
 
 function parse(text: string): Map<string, number> {
   const m = new Map<string, number>();
