@@ -52,8 +52,9 @@ export function offlineBlock(alloc: PageAllocator, vm: VmCounters, block: Memory
 }
 
 /** Give a block's memory back to its node, into `zone`. */
-export function onlineBlock(block: MemoryBlock, zone: ZoneType): void {
+export function onlineBlock(alloc: PageAllocator, block: MemoryBlock, zone: ZoneType): void {
   block.zone = zone;
+  alloc.zonesChanged();
   block.online = true;
   block.freePages = block.nrPages - block.reservedPages - block.unmovablePages - block.movablePages;
   trace('memory%d online in %s', block.index, zone);

@@ -29,7 +29,7 @@ function blockDir(k: Kernel, b: MemoryBlock): Record<string, KNode> {
     else if (sysfsStreq(want, 'online_movable')) zone = 'Movable';
     else throw EINVAL; // unknown keyword
     if (online) throw EINVAL; // already online
-    onlineBlock(b, zone);
+    onlineBlock(k.alloc, b, zone);
   };
   return {
     state: attr({ mode: 0o644, show: () => `${b.online ? 'online' : 'offline'}\n`, store: setState }),

@@ -31,6 +31,7 @@ export class PageAllocator {
   readonly zonelists = new Map<number, number[]>();
   readonly frames: FrameTable;
   private readonly one = new Int32Array(1);
+  private readonly zoneOrdered = new Map<number, MemoryBlock[]>();
 
   constructor(
     readonly layout: PhysLayout,
@@ -54,6 +55,25 @@ export class PageAllocator {
 
   blocksOf(nid: number): readonly MemoryBlock[] {
     return this.byNode.get(nid) ?? [];
+  }
+
+  /**
+   * A node's blocks in the order its zonelist entries are tried: highest zone first (Movable,
+   * Normal, DMA32, DMA — build_zonerefs_node() adds a node's zones from the top down), address
+   * order within a zone. Cached; memory hotplug calls `zonesChanged()` when a block's zone moves.
+   */
+  blocksInZoneOrder(nid: number): readonly MemoryBlock[] {
+    let list = this.zoneOrdered.get(nid);
+    if (!list) {
+      list = [...this.blocksOf(nid)].sort((a, b) => ZONE_RANK[b.zone] - ZONE_RANK[a.zone] || a.index - b.index);
+      this.zoneOrdered.set(nid, list);
+    }
+    return list;
+  }
+
+  /** A block changed zone (onlined into another zone): recompute the zone order. */
+  zonesChanged(): void {
+    this.zoneOrdered.clear();
   }
 
   freePages(nid: number): number {
@@ -94,7 +114,7 @@ export class PageAllocator {
     for (const n of order) {
       if (left === 0) break;
       let fromNode = 0;
-      for (const b of this.blocksOf(n)) {
+      for (const b of this.blocksInZoneOrder(n)) {
         if (left === 0) break;
         if (!b.online || !zoneAllowed(b.zone, gfp.movable) || b.freePages === 0) continue;
         const take = this.frames.of(b).take(Math.min(left, b.freePages), flags, pfns, nrPages - left);
@@ -148,7 +168,7 @@ export class PageAllocator {
    */
   allocMigrationTarget(nid: number, cpuNid: number, exclude?: MemoryBlock): number {
     const out = this.one;
-    for (const b of this.blocksOf(nid)) {
+    for (const b of this.blocksInZoneOrder(nid)) {
       if (!b.online || b.freePages === 0 || b === exclude) continue;
       if (this.frames.of(b).take(1, PG_LRU, out, 0) === 1) {
         b.freePages--;
@@ -161,6 +181,9 @@ export class PageAllocator {
     return -1;
   }
 }
+
+/** enum zone_type order: a zonelist tries higher zones first. */
+const ZONE_RANK: Record<ZoneType, number> = { DMA: 0, DMA32: 1, Normal: 2, Movable: 3 };
 
 /** Unmovable allocations may not use ZONE_MOVABLE (gfp_zone without __GFP_MOVABLE). */
 export function zoneAllowed(zone: ZoneType, movable: boolean): boolean {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ENOMEM } from '../../../src/kernfs/index.js';
 import { parseMachineConfig } from '../../../src/kernel/config/machine.js';
 import { bootKernel } from '../../../src/kernel/kernel.js';
+import { bootPreset, spawn } from './boot.js';
 
 const boot = (name = 'cxl-2node') => bootKernel(parseMachineConfig(JSON.parse(readFileSync(`presets/${name}.json`, 'utf8'))), { seed: 1 });
 
@@ -65,5 +66,30 @@ describe('page allocator', () => {
     const b = boot();
     expect(a.alloc.freePages(0)).toBe(b.alloc.freePages(0));
     expect(a.vm.node(0, 'nr_slab_reclaimable')).toBe(b.vm.node(0, 'nr_slab_reclaimable'));
+  });
+});
+
+describe('zone order inside a node', () => {
+  it('user pages on node 0 come from ZONE_NORMAL before ZONE_DMA32 (zonelists try the highest zone first)', async () => {
+    const k = bootPreset();
+    const vmstat = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(k.fs.readFile('proc/vmstat'))![1]);
+    const dma32 = vmstat('pgalloc_dma32');
+    const normal = vmstat('pgalloc_normal');
+    const p = k.tasks.get(await spawn(k, 'idle size=1G node=0'))!;
+    expect(vmstat('pgalloc_dma32')).toBe(dma32);
+    expect(vmstat('pgalloc_normal') - normal).toBeGreaterThanOrEqual((1024 ** 3) / 4096);
+    // every page of the buffer sits above 4 GiB, in the largest System RAM range of node 0
+    const vma = p.mm.vmas[0]!;
+    let below4g = 0;
+    for (const pfn of vma.pt) if (pfn * 4096 < 4 * 1024 ** 3) below4g++;
+    expect(below4g).toBe(0);
+  });
+
+  it('falls to ZONE_DMA32 only when ZONE_NORMAL of the node is exhausted', async () => {
+    const k = bootPreset();
+    const normalFree = k.alloc.blocksOf(0).filter((b) => b.zone === 'Normal').reduce((n, b) => n + b.freePages, 0);
+    const before = Number(/^pgalloc_dma32 (\d+)$/m.exec(k.fs.readFile('proc/vmstat'))![1]);
+    k.alloc.alloc(0, normalFree + 5, { movable: true });
+    expect(Number(/^pgalloc_dma32 (\d+)$/m.exec(k.fs.readFile('proc/vmstat'))![1]) - before).toBe(5);
   });
 });
