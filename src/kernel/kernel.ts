@@ -25,6 +25,8 @@ import { Tasks } from './sched/tasks.js';
 import { registerSimFiles } from './sim/sim_files.js';
 import type { HostFs } from './mm/damon/core.js';
 import { registerDamonDbgfs, type DamonAbi } from './mm/damon/dbgfs.js';
+import { NumaBalancer } from './sched/fair_numa.js';
+import { registerTaskNumaWork } from './sched/task_numa_work.js';
 
 const trace = createDebug('tiersim:kernel');
 
@@ -92,6 +94,8 @@ export class Kernel {
   readonly tasks: Tasks;
   /** Page migration (migrate_pages) and its kernel flavour. */
   readonly migrator: Migrator;
+  /** NUMA balancing: per-process scan and fault state, per-node promotion state. */
+  readonly numab: NumaBalancer;
   readonly yieldToHost: () => Promise<void>;
   readonly hostFs: HostFs;
   readonly hostProcs: HostProcs | undefined;
@@ -116,6 +120,7 @@ export class Kernel {
     this.bootAllocations();
     this.tasks = new Tasks(this);
     this.migrator = new Migrator(this);
+    this.numab = new NumaBalancer(this);
     this.fs = new Kernfs(this.root);
 
     registerNodeSysfs(this);
@@ -129,6 +134,7 @@ export class Kernel {
     registerKernelSysctls(this);
     registerSimFiles(this);
     registerDamonDbgfs(this);
+    registerTaskNumaWork(this);
     trace('booted %s: %d nodes, %d blocks, seed %d', config.name, config.nodes.length, this.layout.blocks.length, opts.seed ?? 1);
   }
 

@@ -9,8 +9,10 @@ import createDebug from 'debug';
 import { PAGE_SIZE, costNs } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import type { Process } from '../sched/process.js';
-import { anonLru, type FrameTable } from './frames.js';
+import { anonLru, PG_ACTIVE, type FrameTable } from './frames.js';
+import type { ZoneType } from './memblock.js';
 import { NO_PFN, type Mm, type Vma } from './mm.js';
+import { pgallocEvent } from './page_alloc.js';
 
 const trace = createDebug('tiersim:migrate');
 
@@ -65,16 +67,35 @@ export function remapNodes(from: readonly number[], to: readonly number[]): Arra
 export class Migrator {
   /** The kernel flavour: 'unbatched' models kernels before 6.3. */
   flow: MigrateFlow = 'batched';
+  private readonly pageCost = new Map<number, number>();
+  private readonly ipiBaseNs: number;
+  private readonly ipiPerCpuNs: number;
+  private readonly localFlushNs: number;
+  /** Reused by the one-folio path (no allocation per fault). */
+  private readonly scratch: MigrateStats = { moved: 0, failed: 0, skipped: 0, remoteFlushes: 0, elapsedNs: 0 };
+  private readonly result = { ns: 0, remoteStallNs: 0 };
+  /** Events of one-folio migrations not counted yet (flushMisplaced). */
+  readonly misplacedEvents: FolioMigrationEvents;
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: Kernel) {
+    this.ipiBaseNs = costNs(k.config, 'tlbFlushIpiBase');
+    this.ipiPerCpuNs = costNs(k.config, 'tlbFlushIpiPerCpu');
+    this.localFlushNs = costNs(k.config, 'tlbFlushLocal');
+    this.misplacedEvents = new FolioMigrationEvents(Math.max(...k.config.nodes.map((n) => n.id)) + 1);
+  }
 
   /** Per-page cost without the TLB flush: isolate + allocate, rmap walk, copy, remap. */
   pageCostNs(srcNid: number, dstNid: number): number {
+    const key = srcNid * 4096 + dstNid;
+    const cached = this.pageCost.get(key);
+    if (cached !== undefined) return cached;
     const { config } = this.k;
     const kind = (nid: number) => this.k.numa.node(nid)?.kind ?? 'dram';
     const copyMBps = Math.min(config.media[kind(srcNid)].copyBandwidthMBps, config.media[kind(dstNid)].copyBandwidthMBps);
     const copyNs = PAGE_SIZE / (copyMBps / 1000);
-    return costNs(config, 'migrateIsolateAlloc') + costNs(config, 'rmapWalk') + copyNs + costNs(config, 'remap');
+    const ns = costNs(config, 'migrateIsolateAlloc') + costNs(config, 'rmapWalk') + copyNs + costNs(config, 'remap');
+    this.pageCost.set(key, ns);
+    return ns;
   }
 
   /**
@@ -84,21 +105,83 @@ export class Migrator {
    * @returns the caller's cost in ns
    */
   private flush(remote: number, local: 'all' | 'one' | 'none', stall: { ns: number } | undefined, stats: MigrateStats): number {
-    const { config, vm } = this.k;
+    const { vm } = this.k;
     let ns = 0;
     if (remote > 0) {
-      ns += costNs(config, 'tlbFlushIpiBase') + costNs(config, 'tlbFlushIpiPerCpu') * remote;
+      ns += this.ipiBaseNs + this.ipiPerCpuNs * remote;
       vm.countEvent('nr_tlb_remote_flush');
       vm.countEvent('nr_tlb_remote_flush_received', remote);
       stats.remoteFlushes++;
       // Each receiving CPU runs the process's threads: the interrupt and flush stall them.
-      if (stall) stall.ns += costNs(config, 'tlbFlushLocal');
+      if (stall) stall.ns += this.localFlushNs;
     }
     if (local !== 'none') {
-      ns += costNs(config, 'tlbFlushLocal');
+      ns += this.localFlushNs;
       vm.countEvent(local === 'all' ? 'nr_tlb_local_flush_all' : 'nr_tlb_local_flush_one');
     }
     return ns;
+  }
+
+  /**
+   * A TLB shootdown issued by a thread of `proc` on one of the mm's CPUs (change_prot_numa's
+   * flush_tlb_range): the caller's cost, and the thread time the other CPUs lose to it.
+   */
+  shootdownFromTask(proc: Process): { ns: number; remoteStallNs: number } {
+    const remote = Math.max(0, proc.mm.cpus.length - 1);
+    const stall = { ns: 0 };
+    const ns = this.flush(remote, 'all', stall, this.scratch);
+    return { ns, remoteStallNs: stall.ns * remote };
+  }
+
+  /**
+   * migrate_misplaced_folio(): one folio on a list of its own through migrate_pages
+   * (MIGRATE_ASYNC, MR_NUMA_MISPLACED), in the faulting thread's context: move page `index` of
+   * `vma` to `dst` now. `cpuNid` is the faulting CPU's node; `promotion` a memory-tiering
+   * promotion (pgpromote_success on `dst`). Its events (pgmigrate_success, numa_pages_migrated,
+   * allocation, LRU and TLB counters) wait in `misplacedEvents` until flushMisplaced(), and the
+   * caller changes the process's speed once per batch of faults.
+   * @returns the faulting thread's cost and the other CPUs' shootdown stall (an object reused
+   *   by the next call), or undefined when `dst` had no free frame (the folio stays; -ENOMEM
+   *   from the allocation callback)
+   */
+  migrateMisplacedFolio(proc: Process, vma: Vma, index: number, dst: number, cpuNid: number, promotion: boolean): { ns: number; remoteStallNs: number } | undefined {
+    const { alloc } = this.k;
+    const frames = alloc.frames;
+    const ev = this.misplacedEvents;
+    const oldPfn = vma.pt[index]!;
+    if (oldPfn === NO_PFN) return undefined;
+    const newPfn = alloc.takeMigrationFrame(dst);
+    if (newPfn < 0) {
+      ev.failed++;
+      return undefined;
+    }
+    const src = frames.peek(oldPfn)!;
+    const srcNid = src.block.nid;
+    const active = (src.flags[oldPfn - src.block.startPfn]! & PG_ACTIVE) !== 0;
+    moveFrame(frames, proc.mm, vma, index, oldPfn, newPfn);
+    alloc.releaseUserFrame(oldPfn);
+    ev.moved(srcNid, dst, frames.blockOf(newPfn)!.zone, dst === cpuNid, active, promotion);
+    // One folio: its unmap flush goes to the mm's other CPUs (the faulting one is in the mask;
+    // batched flow: one deferred try_to_unmap_flush with a full local flush; before 6.3:
+    // ptep_clear_flush of one page).
+    const remote = Math.max(0, proc.mm.cpus.length - 1);
+    const r = this.result;
+    r.ns = this.pageCostNs(srcNid, dst) + this.localFlushNs;
+    r.remoteStallNs = 0;
+    if (remote > 0) {
+      r.ns += this.ipiBaseNs + this.ipiPerCpuNs * remote;
+      r.remoteStallNs = this.localFlushNs * remote;
+      ev.remoteFlushes++;
+      ev.flushReceived += remote;
+    }
+    if (this.flow === 'batched') ev.localFlushAll++;
+    else ev.localFlushOne++;
+    return r;
+  }
+
+  /** Count the events of the one-folio migrations since the last call. */
+  flushMisplaced(): void {
+    this.misplacedEvents.flush(this.k.vm);
   }
 
   /**
@@ -219,6 +302,81 @@ export class Migrator {
     if (stall.ns > 0) proc.stall(stall.ns, remote);
     else proc.reschedule();
     return ns;
+  }
+}
+
+/**
+ * The events of a batch of one-folio migrations, summed and counted at once: the kernel's
+ * per-cpu vm counters are only added up when read, and nothing reads them inside a batch.
+ */
+export class FolioMigrationEvents {
+  failed = 0;
+  migrated = 0;
+  remoteFlushes = 0;
+  flushReceived = 0;
+  localFlushAll = 0;
+  localFlushOne = 0;
+  private readonly promoted: Float64Array;
+  private readonly allocated: Float64Array;
+  private readonly allocatedLocal: Float64Array;
+  private readonly anon: Float64Array;
+  private readonly activeAnon: Float64Array;
+  private readonly pgalloc = new Map<ZoneType, number>();
+
+  constructor(nodeSlots: number) {
+    this.promoted = new Float64Array(nodeSlots);
+    this.allocated = new Float64Array(nodeSlots);
+    this.allocatedLocal = new Float64Array(nodeSlots);
+    this.anon = new Float64Array(nodeSlots);
+    this.activeAnon = new Float64Array(nodeSlots);
+  }
+
+  /** One page moved from `src` to `dst` (a frame of `zone`), allocated from a CPU of `dst` if `local`. */
+  moved(src: number, dst: number, zone: ZoneType, local: boolean, active: boolean, promotion: boolean): void {
+    this.migrated++;
+    this.allocated[dst]!++;
+    if (local) this.allocatedLocal[dst]!++;
+    this.anon[src]!--;
+    this.anon[dst]!++;
+    if (active) {
+      this.activeAnon[src]!--;
+      this.activeAnon[dst]!++;
+    }
+    if (promotion) this.promoted[dst]!++;
+    this.pgalloc.set(zone, (this.pgalloc.get(zone) ?? 0) + 1);
+  }
+
+  flush(vm: Kernel['vm']): void {
+    if (this.failed > 0) vm.countEvent('pgmigrate_fail', this.failed);
+    if (this.migrated > 0) {
+      vm.countEvent('pgmigrate_success', this.migrated);
+      vm.countEvent('numa_pages_migrated', this.migrated);
+      vm.countEvent('pgfree', this.migrated);
+      for (const [zone, n] of this.pgalloc) vm.countEvent(pgallocEvent(zone), n);
+      this.pgalloc.clear();
+      for (let nid = 0; nid < this.anon.length; nid++) {
+        const alloc = this.allocated[nid]!;
+        if (alloc > 0) {
+          vm.modNode(nid, 'numa_hit', alloc);
+          vm.modNode(nid, 'numa_local', this.allocatedLocal[nid]!);
+          vm.modNode(nid, 'numa_other', alloc - this.allocatedLocal[nid]!);
+        }
+        const anon = this.anon[nid]!;
+        const active = this.activeAnon[nid]!;
+        if (anon !== 0) vm.modNode(nid, 'nr_anon_pages', anon);
+        if (active !== 0) vm.modNode(nid, 'nr_active_anon', active);
+        if (anon - active !== 0) vm.modNode(nid, 'nr_inactive_anon', anon - active);
+        if (this.promoted[nid]! > 0) vm.modNode(nid, 'pgpromote_success', this.promoted[nid]!);
+      }
+      for (const a of [this.allocated, this.allocatedLocal, this.anon, this.activeAnon, this.promoted]) a.fill(0);
+    }
+    if (this.remoteFlushes > 0) {
+      vm.countEvent('nr_tlb_remote_flush', this.remoteFlushes);
+      vm.countEvent('nr_tlb_remote_flush_received', this.flushReceived);
+    }
+    if (this.localFlushAll > 0) vm.countEvent('nr_tlb_local_flush_all', this.localFlushAll);
+    if (this.localFlushOne > 0) vm.countEvent('nr_tlb_local_flush_one', this.localFlushOne);
+    this.failed = this.migrated = this.remoteFlushes = this.flushReceived = this.localFlushAll = this.localFlushOne = 0;
   }
 }
 

@@ -122,7 +122,7 @@ export class PageAllocator {
         if (gfp.movable) b.movablePages += take;
         else b.unmovablePages += take;
         parts.push({ block: b, pages: take });
-        this.vm.countEvent(`pgalloc_${b.zone.toLowerCase()}`, take);
+        this.vm.countEvent(PGALLOC[b.zone], take);
         left -= take;
         fromNode += take;
       }
@@ -167,20 +167,47 @@ export class PageAllocator {
    * placement event.
    */
   allocMigrationTarget(nid: number, cpuNid: number, exclude?: MemoryBlock): number {
+    const pfn = this.takeMigrationFrame(nid, exclude);
+    if (pfn >= 0) {
+      this.vm.countEvent(PGALLOC[this.frames.blockOf(pfn)!.zone]);
+      this.vm.accountNumaAlloc(nid, nid, cpuNid, 1);
+    }
+    return pfn;
+  }
+
+  /**
+   * allocMigrationTarget() without its events, for a caller that counts a batch of single-page
+   * allocations at once (pgallocEvent + VmCounters.accountNumaAlloc).
+   */
+  takeMigrationFrame(nid: number, exclude?: MemoryBlock): number {
     const out = this.one;
     for (const b of this.blocksInZoneOrder(nid)) {
       if (!b.online || b.freePages === 0 || b === exclude) continue;
       if (this.frames.of(b).take(1, PG_LRU, out, 0) === 1) {
         b.freePages--;
         b.movablePages++;
-        this.vm.countEvent(`pgalloc_${b.zone.toLowerCase()}`);
-        this.vm.accountNumaAlloc(nid, nid, cpuNid, 1);
         return out[0]!;
       }
     }
     return -1;
   }
+
+  /** freeUserFrames() of one frame without the pgfree event (the caller counts a batch). */
+  releaseUserFrame(pfn: number): void {
+    const block = this.frames.blockOf(pfn)!;
+    this.frames.of(block).release(pfn - block.startPfn);
+    block.movablePages--;
+    block.freePages++;
+  }
 }
+
+/** The pgalloc_<zone> event of an allocation from `zone`. */
+export function pgallocEvent(zone: ZoneType): string {
+  return PGALLOC[zone];
+}
+
+/** The pgalloc_<zone> event of each zone (__count_zid_vm_events). */
+const PGALLOC: Record<ZoneType, string> = { DMA: 'pgalloc_dma', DMA32: 'pgalloc_dma32', Normal: 'pgalloc_normal', Movable: 'pgalloc_movable' };
 
 /** enum zone_type order: a zonelist tries higher zones first. */
 const ZONE_RANK: Record<ZoneType, number> = { DMA: 0, DMA32: 1, Normal: 2, Movable: 3 };

@@ -8,7 +8,7 @@ import { PAGE_SIZE } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import { Mm, pageTablePages, type Vma } from '../mm/mm.js';
 import type { Allocation } from '../mm/page_alloc.js';
-import { anonLru } from '../mm/frames.js';
+import { PG_ACTIVE } from '../mm/frames.js';
 import { HotsetPattern, IdlePattern, UniformPattern, ZipfPattern, type AccessPattern } from '../workload/pattern.js';
 import { policyString, type WorkloadSpec } from '../workload/spec.js';
 import { Process } from './process.js';
@@ -33,9 +33,15 @@ export class Tasks {
   private nextMmId = 1;
   private readonly byMm = new Map<number, Process>();
   private readonly nodeSlots: number;
+  private readonly spawnListeners: Array<(p: Process) => void> = [];
 
   constructor(private readonly k: Kernel) {
     this.nodeSlots = Math.max(...k.config.nodes.map((n) => n.id)) + 1;
+  }
+
+  /** Be told of every new process (sched_fork's per-task set-up: NUMA balancing, sampling). */
+  onSpawn(listener: (p: Process) => void): void {
+    this.spawnListeners.push(listener);
   }
 
   /** A pid for a kernel thread (kdamond), from the same space as processes. */
@@ -109,6 +115,7 @@ export class Tasks {
     proc.onExit = (pr) => this.exitMm(pr);
     this.procs.set(proc.pid, proc);
     trace('spawn pid %d %s: %d pages, cpus %s', proc.pid, spec.kind, nrPages, mm.cpus.join(','));
+    for (const listener of this.spawnListeners) listener(proc);
     return proc;
   }
 
@@ -171,14 +178,17 @@ export class Tasks {
 
 /** Take user pages off the node anon counters (by their LRU list) before they are freed. */
 export function uncharge(k: Kernel, pfns: Int32Array | readonly number[]): void {
-  const byKey = new Map<string, number>();
+  const frames = k.alloc.frames;
+  // Pages per (node, list): active at 2·nid + 1, inactive at 2·nid.
+  const counts = new Float64Array(2 * (Math.max(...k.config.nodes.map((n) => n.id)) + 1));
   for (const pfn of pfns) {
-    const key = `${k.alloc.frames.blockOf(pfn)!.nid} ${anonLru(k.alloc.frames.flagsOf(pfn))}`;
-    byKey.set(key, (byKey.get(key) ?? 0) + 1);
+    const f = frames.peek(pfn)!;
+    counts[2 * f.block.nid + (f.flags[pfn - f.block.startPfn]! & PG_ACTIVE ? 1 : 0)]!++;
   }
-  for (const [key, pages] of byKey) {
-    const [nid, lru] = key.split(' ') as [string, string];
-    k.vm.modNode(Number(nid), 'nr_anon_pages', -pages);
-    k.vm.modNode(Number(nid), lru, -pages);
-  }
+  counts.forEach((pages, j) => {
+    if (pages === 0) return;
+    const nid = j >> 1;
+    k.vm.modNode(nid, 'nr_anon_pages', -pages);
+    k.vm.modNode(nid, j & 1 ? 'nr_active_anon' : 'nr_inactive_anon', -pages);
+  });
 }
