@@ -27,6 +27,8 @@ import type { HostFs } from './mm/damon/core.js';
 import { registerDamonDbgfs, type DamonAbi } from './mm/damon/dbgfs.js';
 import { NumaBalancer } from './sched/fair_numa.js';
 import { registerTaskNumaWork } from './sched/task_numa_work.js';
+import { MemSampling } from './mm/mem_sampling.js';
+import { TraceBuffer, registerTracing } from './trace/trace.js';
 
 const trace = createDebug('tiersim:kernel');
 
@@ -96,6 +98,10 @@ export class Kernel {
   readonly migrator: Migrator;
   /** NUMA balancing: per-process scan and fault state, per-node promotion state. */
   readonly numab: NumaBalancer;
+  /** openEuler mem_sampling over Arm SPE, on machines that have it. */
+  readonly memSampling: MemSampling | undefined;
+  /** The ftrace ring buffer (sys/kernel/tracing). */
+  readonly trace: TraceBuffer;
   readonly yieldToHost: () => Promise<void>;
   readonly hostFs: HostFs;
   readonly hostProcs: HostProcs | undefined;
@@ -121,6 +127,8 @@ export class Kernel {
     this.tasks = new Tasks(this);
     this.migrator = new Migrator(this);
     this.numab = new NumaBalancer(this);
+    this.trace = new TraceBuffer(this.numa.nrCpuIds);
+    this.memSampling = config.spe ? new MemSampling(this) : undefined;
     this.fs = new Kernfs(this.root);
 
     registerNodeSysfs(this);
@@ -135,6 +143,7 @@ export class Kernel {
     registerSimFiles(this);
     registerDamonDbgfs(this);
     registerTaskNumaWork(this);
+    registerTracing(this);
     trace('booted %s: %d nodes, %d blocks, seed %d', config.name, config.nodes.length, this.layout.blocks.length, opts.seed ?? 1);
   }
 

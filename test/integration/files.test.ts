@@ -57,8 +57,6 @@ describe.skipIf(!HAS_FUSE)(`files through the mount (cxl-2node)${HAS_FUSE ? '' :
       ['proc/vmstat', '444 0'],
       ['proc/sys/kernel/numa_balancing', '644 0'],
       ['proc/sys/kernel/numa_balancing_promote_rate_limit_MBps', '644 0'],
-      ['proc/sys/kernel/mem_sampling_enable', '644 0'],
-      ['proc/sys/kernel/numa_balancing_mem_sampling', '644 0'],
       // debugfs u32 files: size 0
       ['sys/kernel/debug/sched/numa_balancing/scan_delay_ms', '644 0'],
       ['sys/kernel/debug/sched/numa_balancing/hot_threshold_ms', '644 0'],

@@ -20,6 +20,8 @@ export class Vma {
   readonly nodePages: Float64Array;
   /** Sum of the pattern's weights of the pages on each node (current phase). */
   readonly nodeWeight: Float64Array;
+  /** Mapped pages per node accessed at least as often as the average page (ground truth). */
+  readonly nodeHotPages: Float64Array;
   phase = 0;
   /** madvise(MADV_HUGEPAGE / MADV_NOHUGEPAGE) advice last applied (DAMOS hugepage/nohugepage). */
   advice: 'hugepage' | 'nohugepage' | undefined;
@@ -34,6 +36,12 @@ export class Vma {
     this.pt = new Int32Array(nrPages).fill(NO_PFN);
     this.nodePages = new Float64Array(nodeSlots);
     this.nodeWeight = new Float64Array(nodeSlots);
+    this.nodeHotPages = new Float64Array(nodeSlots);
+  }
+
+  /** A page of weight `w` is hot when accessed at least as often as the average page. */
+  isHot(w: number): boolean {
+    return w * this.nrPages >= 1 - 1e-9;
   }
 
   get start(): number {
@@ -54,9 +62,14 @@ export class Vma {
   setPhase(phase: number, frames: FrameTable): void {
     this.phase = phase;
     this.nodeWeight.fill(0);
+    this.nodeHotPages.fill(0);
     for (let i = 0; i < this.nrPages; i++) {
       const pfn = this.pt[i]!;
-      if (pfn !== NO_PFN) this.nodeWeight[frames.blockOf(pfn)!.nid]! += this.pattern.weight(i, phase);
+      if (pfn === NO_PFN) continue;
+      const nid = frames.blockOf(pfn)!.nid;
+      const w = this.pattern.weight(i, phase);
+      this.nodeWeight[nid]! += w;
+      if (this.isHot(w)) this.nodeHotPages[nid]!++;
     }
   }
 }
@@ -98,8 +111,10 @@ export class Mm {
     f.vpn[off] = vma.startVpn + i;
     vma.pt[i] = pfn;
     const nid = f.block.nid;
+    const w = vma.pattern.weight(i, vma.phase);
     vma.nodePages[nid]!++;
-    vma.nodeWeight[nid]! += vma.pattern.weight(i, vma.phase);
+    vma.nodeWeight[nid]! += w;
+    if (vma.isHot(w)) vma.nodeHotPages[nid]!++;
   }
 
   /** Clear page `i` of `vma`; returns the pfn that was mapped. */
@@ -107,9 +122,11 @@ export class Mm {
     const pfn = vma.pt[i]!;
     if (pfn === NO_PFN) return NO_PFN;
     const nid = this.frames.blockOf(pfn)!.nid;
+    const w = vma.pattern.weight(i, vma.phase);
     vma.pt[i] = NO_PFN;
     vma.nodePages[nid]!--;
-    vma.nodeWeight[nid]! -= vma.pattern.weight(i, vma.phase);
+    vma.nodeWeight[nid]! -= w;
+    if (vma.isHot(w)) vma.nodeHotPages[nid]!--;
     return pfn;
   }
 

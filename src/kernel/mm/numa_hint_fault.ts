@@ -447,10 +447,11 @@ export function policyMigratesOnFault(vma: Vma): boolean {
 /**
  * do_numa_page() for page `i` of `vma`, PROT_NONE until now, touched by the thread on `cpu` at
  * `tNs`: count the fault, ask where the page belongs, migrate it (a one-folio list), feed the
- * task's statistics. Also the SPE consumer's do_numa_access() (`sampled`: no trap, and the
- * cost goes to the sample counters).
+ * task's statistics. Also the SPE consumer's do_numa_access() (`sampled`: its cost goes to the
+ * sample counters, not numa_hf_migration_oh).
+ * @returns the node mpol_misplaced() chose, or -1
  */
-export function doNumaPage(k: Kernel, task: NumaTask, vma: Vma, st: VmaNumaState, i: number, cpu: number, tNs: number, batch: FaultBatch, room: PromotionRoom, sampled = false): void {
+export function doNumaPage(k: Kernel, task: NumaTask, vma: Vma, st: VmaNumaState, i: number, cpu: number, tNs: number, batch: FaultBatch, room: PromotionRoom, sampled = false): number {
   const nb = k.numab;
   const pfn = vma.pt[i]!;
   let nid = k.alloc.frames.blockOf(pfn)!.nid;
@@ -495,4 +496,5 @@ export function doNumaPage(k: Kernel, task: NumaTask, vma: Vma, st: VmaNumaState
     batch.hintFaultNs += ns;
   }
   if (trace.enabled && flags & TNF_MIGRATED) trace('pid %d: page %d -> node %d (cpu %d)', task.proc.pid, i, nid, cpu);
+  return target;
 }

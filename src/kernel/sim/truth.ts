@@ -1,6 +1,6 @@
 // DIR/sim/truth: ground truth no real kernel can show — the true access rate of any address
-// range of a simulated process or of physical memory, from the lazy access model. What
-// DAMON's estimate is measured against.
+// range of a simulated process or of physical memory, from the lazy access model (what
+// DAMON's estimate is measured against), and placement quality over time (placement.ts).
 import { EINVAL, ESRCH, debugfsFile, subdir } from '../../kernfs/index.js';
 import { PAGE_SIZE } from '../config/machine.js';
 import { parseDurationNs } from '../lib/units.js';
@@ -8,6 +8,7 @@ import type { Kernel } from '../kernel.js';
 import { NO_OWNER } from '../mm/frames.js';
 import type { Process } from '../sched/process.js';
 import { expectedAccesses } from '../workload/access_model.js';
+import { registerPlacementFiles } from './placement.js';
 
 const MAX_SLICES = 4096;
 
@@ -49,6 +50,7 @@ export function truePhysicalAccesses(k: Kernel, start: number, end: number, t0: 
 
 export function registerTruthFiles(k: Kernel): void {
   const dir = subdir(k.dir('sim'), 'truth', 0o755);
+  registerPlacementFiles(k, dir);
   dir.set(
     'rate',
     debugfsFile({
