@@ -20,6 +20,7 @@ import type { Kernel } from '../kernel.js';
 import type { Prng } from '../lib/prng.js';
 import type { NumaTask } from '../sched/fair_numa.js';
 import { memoryLatencyNs, type Process } from '../sched/process.js';
+import { HotsetPattern, UniformPattern } from '../workload/pattern.js';
 import { NO_PFN, type Vma } from './mm.js';
 import { doNumaPage, pickCpu, policyMigratesOnFault, vmaNumaState, type FaultBatch } from './numa_hint_fault.js';
 
@@ -61,11 +62,17 @@ export class MemSampling {
   private readonly latency = new Map<number, number>();
   /** Records decoded and handed to consumers, all processes. */
   recordsProcessed = 0;
+  private readonly evRecord: number;
+  private readonly evAccess: number;
+  private readonly evMigrating: number;
 
   constructor(private readonly k: Kernel) {
     this.buffers = Array.from({ length: k.numa.nrCpuIds }, () => []);
     this.rng = k.rng.fork();
     this.decodeNs = costNs(k.config, 'speSampleProcess');
+    this.evRecord = k.trace.eventId('kmem', 'mm_spe_record');
+    this.evAccess = k.trace.eventId('kmem', 'mm_mem_sampling_access_record');
+    this.evMigrating = k.trace.eventId('kmem', 'mm_numa_migrating');
     k.numab.attachHooks.push((t) => this.attach(t));
     k.sysctls.onChange(() => this.switched());
   }
@@ -166,13 +173,11 @@ export class MemSampling {
     for (const r of records) {
       this.recordsProcessed++;
       batch.threadNs += this.decodeNs;
-      if (k.trace.wants('kmem', 'mm_spe_record')) k.trace.emit('kmem', 'mm_spe_record', irq, `vaddr=${r.vaddr} paddr=${r.paddr} pid=${r.pid}`);
+      k.trace.emit(this.evRecord, irq, r.vaddr, r.paddr, r.pid);
       if (!consumer) continue;
       // numa_balancing_mem_sampling_cb: user addresses of the interrupted task only.
       if (r.pid !== current.pid) continue;
-      if (k.trace.wants('kmem', 'mm_mem_sampling_access_record')) {
-        k.trace.emit('kmem', 'mm_mem_sampling_access_record', irq, `vaddr=${r.vaddr} paddr=${r.paddr} cpuid=${r.cpu} pid=${r.pid}`);
-      }
+      k.trace.emit(this.evAccess, irq, r.vaddr, r.paddr, r.cpu, r.pid);
       this.numaAccess(task, r, tNs, batch);
     }
     if (task) task.sampleNs += records.length * this.decodeNs;
@@ -195,9 +200,9 @@ export class MemSampling {
     const pageNid = k.alloc.frames.blockOf(pfn)!.nid;
     task.samplesUsed++;
     const target = doNumaPage(k, task, vma, vmaNumaState(vma), i, r.cpu, tNs, batch, k.numab.room, true);
-    if (k.trace.wants('kmem', 'mm_numa_migrating')) {
+    if (k.trace.wants(this.evMigrating)) {
       const migrated = vma.pt[i] !== pfn ? 1 : 0;
-      k.trace.emit('kmem', 'mm_numa_migrating', { comm: p.comm, pid: p.pid, cpu: r.cpu, tNs }, `vaddr=${r.vaddr} page_nid=${pageNid} target_nid=${target} migrate_success=${migrated}`);
+      k.trace.emit(this.evMigrating, { comm: p.comm, pid: p.pid, cpu: r.cpu, tNs }, r.vaddr, pageNid, target, migrated);
     }
   }
 }
@@ -211,6 +216,16 @@ export function samplePage(vma: Vma, d: number, phase: number, rng: Prng): numbe
   if (pattern.order === 'none') return -1;
   if (pattern.order === 'sweep') return Math.floor(Math.max(0, Math.ceil(d) - 1) % vma.nrPages);
   const u = rng.nextFloat();
+  const n = vma.nrPages;
+  // Closed forms for the flat patterns; bisection on the cumulative weight otherwise.
+  if (pattern instanceof UniformPattern) return Math.min(n - 1, Math.floor(u * n));
+  if (pattern instanceof HotsetPattern && pattern.hotPages < n) {
+    const hotW = pattern.rangeWeight(pattern.hotStart(phase), pattern.hotStart(phase) + 1, phase) * pattern.hotPages;
+    if (u < hotW) return (pattern.hotStart(phase) + Math.min(pattern.hotPages - 1, Math.floor((u / hotW) * pattern.hotPages))) % n;
+    const cold = n - pattern.hotPages;
+    const j = Math.min(cold - 1, Math.floor(((u - hotW) / (1 - hotW)) * cold));
+    return (pattern.hotStart(phase) + pattern.hotPages + j) % n;
+  }
   let lo = 0;
   let hi = vma.nrPages - 1;
   while (lo < hi) {

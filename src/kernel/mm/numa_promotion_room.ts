@@ -23,33 +23,54 @@ interface ZoneRoom {
 }
 
 export class PromotionRoom {
-  private marksKey = '';
+  private onlineBlocks = -1;
   private marks: readonly ZoneWatermarks[] = [];
   /** Zones of each node, highest first (the order the checks and allocations try them). */
   private readonly zones = new Map<number, ZoneRoom[]>();
+  /** Nodes whose free counts were read in the current batch. */
+  private readonly fresh = new Set<number>();
   /** node_present_pages >> 4, per node. */
   private readonly sixteenth = new Map<number, number>();
 
   constructor(private readonly k: Kernel) {}
 
-  /** Re-read free pages (and watermarks, if online memory changed) before a batch of faults. */
+  /**
+   * A new batch of faults or samples: free pages are re-read (per node, when first asked), the
+   * watermarks when the amount of online memory changed.
+   */
   begin(): void {
+    this.fresh.clear();
+  }
+
+  private refresh(nid: number): ZoneRoom[] {
     const k = this.k;
-    let key = '';
-    for (const b of k.layout.blocks) key += b.online ? b.zone[0] : '-';
-    if (key !== this.marksKey) {
-      this.marksKey = key;
-      this.marks = zoneWatermarks(k).zones;
+    if (this.fresh.size === 0) {
+      let online = 0;
+      for (const b of k.layout.blocks) if (b.online) online++;
+      if (online !== this.onlineBlocks) {
+        this.onlineBlocks = online;
+        this.marks = zoneWatermarks(k).zones;
+        this.zones.clear();
+        for (const wm of this.marks) {
+          const list = this.zones.get(wm.nid) ?? [];
+          list.unshift({ free: 0, wm });
+          this.zones.set(wm.nid, list);
+        }
+        for (const n of k.numa.online) this.sixteenth.set(n, Math.floor(k.alloc.managedPages(n) / 16));
+      }
     }
-    this.zones.clear();
-    for (const wm of this.marks) {
-      let free = 0;
-      for (const b of k.alloc.blocksOf(wm.nid)) if (b.online && b.zone === wm.zone) free += b.freePages;
-      const list = this.zones.get(wm.nid) ?? [];
-      list.unshift({ free, wm });
-      this.zones.set(wm.nid, list);
+    const list = this.zones.get(nid) ?? [];
+    if (!this.fresh.has(nid)) {
+      this.fresh.add(nid);
+      for (const z of list) z.free = 0;
+      let z = list[0];
+      for (const b of k.alloc.blocksOf(nid)) {
+        if (!b.online || b.freePages === 0) continue;
+        if (z?.wm.zone !== b.zone) z = list.find((x) => x.wm.zone === b.zone);
+        if (z) z.free += b.freePages;
+      }
     }
-    for (const nid of k.numa.online) this.sixteenth.set(nid, Math.floor(k.alloc.managedPages(nid) / 16));
+    return list;
   }
 
   /** zone_watermark_ok(zone, 0, mark, ZONE_MOVABLE, 0) */
@@ -62,20 +83,21 @@ export class PromotionRoom {
    * `nrPages` (so the promotion will not wake kswapd).
    */
   hasRoom(nid: number, nrPages: number): boolean {
-    for (const z of this.zones.get(nid) ?? []) if (this.ok(z, z.wm.high + nrPages)) return true;
+    for (const z of this.refresh(nid)) if (this.ok(z, z.wm.high + nrPages)) return true;
     return false;
   }
 
   /** pgdat_free_space_enough(): free above WMARK_PROMO + max(1 GiB, present/16) in some zone. */
   freeSpaceEnough(nid: number): boolean {
+    const zones = this.refresh(nid);
     const enough = Math.max(GiB_PAGES, this.sixteenth.get(nid) ?? 0);
-    for (const z of this.zones.get(nid) ?? []) if (this.ok(z, z.wm.promo + enough)) return true;
+    for (const z of zones) if (this.ok(z, z.wm.promo + enough)) return true;
     return false;
   }
 
   /** A page was just allocated on `nid` (the first zone with free pages, as the zonelist does). */
   took(nid: number, nrPages: number): void {
-    for (const z of this.zones.get(nid) ?? []) {
+    for (const z of this.refresh(nid)) {
       if (z.free > 0) {
         z.free -= nrPages;
         return;

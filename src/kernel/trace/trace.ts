@@ -24,65 +24,110 @@ export interface TraceContext {
   readonly pid: number;
   readonly cpu: number;
   readonly tNs: number;
-  /** irqs-off / need-resched / hardirq-softirq / preempt-depth / migrate-disable: "d.h.." in an IRQ handler. */
+  /** irqs-off / need-resched / hardirq-softirq / preempt-depth / migrate-disable: "d.h1." in an IRQ handler. */
   readonly irq?: boolean;
 }
 
+/** TP_printk of each event, from its raw fields. */
+const FORMATS: Record<string, (a: Float64Array, at: number) => string> = {
+  'kmem:mm_spe_record': (a, j) => `vaddr=${a[j]} paddr=${a[j + 1]} pid=${a[j + 2]}`,
+  'kmem:mm_mem_sampling_access_record': (a, j) => `vaddr=${a[j]} paddr=${a[j + 1]} cpuid=${a[j + 2]} pid=${a[j + 3]}`,
+  'kmem:mm_numa_migrating': (a, j) => `vaddr=${a[j]} page_nid=${a[j + 1]} target_nid=${a[j + 2]} migrate_success=${a[j + 3]}`,
+};
+const EVENT_KEYS = Object.entries(TRACE_EVENTS).flatMap(([sys, evs]) => evs.map((e) => `${sys}:${e}`));
+const ARGS = 4;
+
+/**
+ * The ring buffer: raw event fields in typed arrays (as ftrace stores binary entries), formatted
+ * only when `trace` is read, so tracing costs no strings per event.
+ */
 export class TraceBuffer {
-  private readonly ring: string[] = [];
+  private readonly event = new Uint8Array(TRACE_MAX_ENTRIES);
+  private readonly pid = new Int32Array(TRACE_MAX_ENTRIES);
+  private readonly cpu = new Int32Array(TRACE_MAX_ENTRIES);
+  private readonly irq = new Uint8Array(TRACE_MAX_ENTRIES);
+  private readonly tNs = new Float64Array(TRACE_MAX_ENTRIES);
+  private readonly args = new Float64Array(TRACE_MAX_ENTRIES * ARGS);
+  private readonly comms = new Map<number, string>();
+  private count = 0;
   private head = 0;
   /** entries-written: every event since the last clear, kept or not. */
   private written = 0;
   tracingOn = true;
-  private readonly enabled = new Set<string>();
+  /** Enabled flag per event id (index in EVENT_KEYS). */
+  private readonly enabled = new Uint8Array(EVENT_KEYS.length);
 
   constructor(private readonly nrCpus: number) {}
 
-  /** Is `system:event` being recorded (so the caller can skip formatting)? */
-  wants(system: string, event: string): boolean {
-    return this.tracingOn && this.enabled.has(`${system}:${event}`);
+  private id(system: string, event: string): number {
+    return EVENT_KEYS.indexOf(`${system}:${event}`);
+  }
+
+  /** Is the event with this id being recorded (so the caller can skip work)? */
+  wants(id: number): boolean {
+    return this.tracingOn && this.enabled[id] === 1;
+  }
+
+  /** The id of `system:event` for emit() and wants(). */
+  eventId(system: string, event: string): number {
+    const id = this.id(system, event);
+    if (id < 0) throw new RangeError(`no trace event ${system}:${event}`);
+    return id;
   }
 
   isEnabled(system: string, event: string): boolean {
-    return this.enabled.has(`${system}:${event}`);
+    return this.enabled[this.id(system, event)] === 1;
   }
 
   setEnabled(system: string, event: string, on: boolean): void {
-    const key = `${system}:${event}`;
-    if (on) this.enabled.add(key);
-    else this.enabled.delete(key);
-    trace('%s %s', key, on ? 'enabled' : 'disabled');
+    this.enabled[this.id(system, event)] = on ? 1 : 0;
+    trace('%s:%s %s', system, event, on ? 'enabled' : 'disabled');
   }
 
   enabledEvents(): string[] {
-    return [...this.enabled];
+    return EVENT_KEYS.filter((_, id) => this.enabled[id] === 1);
   }
 
-  /** Record one event line, as trace_event_raw_event_<event> + the default output would print it. */
-  emit(system: string, event: string, ctx: TraceContext, text: string): void {
-    if (!this.wants(system, event)) return;
-    const secs = Math.floor(ctx.tNs / 1e9);
-    const usecs = Math.floor((ctx.tNs % 1e9) / 1e3);
-    const task = `${ctx.comm.slice(0, 16).padStart(16)}-${String(ctx.pid).padEnd(7)}`;
-    const line = `${task} [${String(ctx.cpu).padStart(3, '0')}] ${ctx.irq ? 'd.h1.' : '.....'} ${String(secs).padStart(5)}.${String(usecs).padStart(6, '0')}: ${event}: ${text}\n`;
-    if (this.ring.length < TRACE_MAX_ENTRIES) this.ring.push(line);
-    else {
-      this.ring[this.head] = line;
-      this.head = (this.head + 1) % TRACE_MAX_ENTRIES;
-    }
+  /** Record one event with up to four numeric fields (trace_event_raw_event_<event>). */
+  emit(id: number, ctx: TraceContext, a0: number, a1: number, a2: number, a3 = 0): void {
+    if (!this.wants(id)) return;
+    const j = this.count < TRACE_MAX_ENTRIES ? this.count++ : this.head;
+    if (this.count === TRACE_MAX_ENTRIES && j === this.head) this.head = (this.head + 1) % TRACE_MAX_ENTRIES;
+    this.event[j] = id;
+    this.pid[j] = ctx.pid;
+    this.cpu[j] = ctx.cpu;
+    this.irq[j] = ctx.irq ? 1 : 0;
+    this.tNs[j] = ctx.tNs;
+    const b = j * ARGS;
+    this.args[b] = a0;
+    this.args[b + 1] = a1;
+    this.args[b + 2] = a2;
+    this.args[b + 3] = a3;
+    if (!this.comms.has(ctx.pid)) this.comms.set(ctx.pid, ctx.comm);
     this.written++;
   }
 
   /** tracing_reset_online_cpus(): what opening `trace` with O_TRUNC does. */
   clear(): void {
-    this.ring.length = 0;
+    this.count = 0;
     this.head = 0;
     this.written = 0;
   }
 
+  private line(j: number): string {
+    const key = EVENT_KEYS[this.event[j]!]!;
+    const t = this.tNs[j]!;
+    const secs = Math.floor(t / 1e9);
+    const usecs = Math.floor((t % 1e9) / 1e3);
+    const pid = this.pid[j]!;
+    const task = `${(this.comms.get(pid) ?? '<...>').slice(0, 16).padStart(16)}-${String(pid).padEnd(7)}`;
+    const flags = this.irq[j] ? 'd.h1.' : '.....';
+    return `${task} [${String(this.cpu[j]).padStart(3, '0')}] ${flags} ${String(secs).padStart(5)}.${String(usecs).padStart(6, '0')}: ${key.split(':')[1]}: ${FORMATS[key]!(this.args, j * ARGS)}\n`;
+  }
+
   /** The `trace` file: the nop tracer's header, then the kept lines, oldest first. */
   show(): string {
-    const n = this.ring.length;
+    const n = this.count;
     let out =
       '# tracer: nop\n' +
       '#\n' +
@@ -96,7 +141,7 @@ export class TraceBuffer {
       '#                              |||| /     delay\n' +
       '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n' +
       '#              | |         |   |||||     |         |\n';
-    for (let j = 0; j < n; j++) out += this.ring[(this.head + j) % n];
+    for (let k = 0; k < n; k++) out += this.line((this.head + k) % n);
     return out;
   }
 }
