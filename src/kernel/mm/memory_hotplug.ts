@@ -48,14 +48,15 @@ export function offlineBlock(alloc: PageAllocator, vm: VmCounters, block: Memory
   }
   block.freePages = 0;
   block.online = false;
+  alloc.zonesChanged(); // offline_pages: zone spans, present pages, init_per_zone_wmark_min()
   trace('memory%d offline (%d pages migrated)', block.index, toMove);
 }
 
 /** Give a block's memory back to its node, into `zone`. */
 export function onlineBlock(alloc: PageAllocator, block: MemoryBlock, zone: ZoneType): void {
   block.zone = zone;
-  alloc.zonesChanged();
   block.online = true;
   block.freePages = block.nrPages - block.reservedPages - block.unmovablePages - block.movablePages;
+  alloc.zonesChanged(); // online_pages: zone spans, present pages, init_per_zone_wmark_min()
   trace('memory%d online in %s', block.index, zone);
 }
