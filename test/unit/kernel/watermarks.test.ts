@@ -254,3 +254,16 @@ describe('allocator fast and slow paths', () => {
     expect(dma32.lowmemReserve[ZONE_MOVABLE]).toBe(dma32.lowmemReserve[2]);
   });
 });
+
+describe('memory offline targets (do_migrate_range)', () => {
+  it('pages of an offlined DRAM block leave for another node (the nodemask excludes their own)', async () => {
+    const k = bootPreset();
+    const p = k.tasks.get(await spawn(k, 'idle size=512M node=0'))!;
+    const block = k.alloc.frames.blockOf(p.vma.pt[65536]!)!; // a block of user pages only
+    const onBlock = [...p.vma.pt].filter((pfn) => k.alloc.frames.blockOf(pfn) === block).length;
+    k.fs.writeFile(`sys/devices/system/memory/memory${block.index}/state`, 'offline');
+    expect(p.mm.residentPages(1)).toBe(onBlock);
+    expect(onBlock).toBe(block.nrPages);
+    expect(p.mm.residentPages(0)).toBe(131072 - onBlock);
+  });
+});
