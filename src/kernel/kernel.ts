@@ -19,7 +19,10 @@ import { registerNodeSysfs } from './numa/node_sysfs.js';
 import { registerIomem } from './resource/iomem.js';
 import { NumaBalancingParams, registerNumaBalancing } from './sched/numa_balancing.js';
 import { registerKernelSysctls, KernelSysctls } from './sysctl/kernel_table.js';
+import { registerVmSysctls } from './sysctl/vm_table.js';
+import { registerZoneinfo } from './mm/zoneinfo.js';
 import { Migrator } from './mm/migrate.js';
+import { Kswapd } from './mm/vmscan.js';
 import { KernelLog } from './printk.js';
 import { Tasks } from './sched/tasks.js';
 import { registerSimFiles } from './sim/sim_files.js';
@@ -92,6 +95,8 @@ export class Kernel {
   readonly tasks: Tasks;
   /** Page migration (migrate_pages) and its kernel flavour. */
   readonly migrator: Migrator;
+  /** The per-node kswapd threads (mm/vmscan.c). */
+  readonly kswapd: Kswapd;
   readonly yieldToHost: () => Promise<void>;
   readonly hostFs: HostFs;
   readonly hostProcs: HostProcs | undefined;
@@ -116,6 +121,12 @@ export class Kernel {
     this.bootAllocations();
     this.tasks = new Tasks(this);
     this.migrator = new Migrator(this);
+    this.kswapd = new Kswapd(this);
+    this.alloc.reclaim = {
+      wakeupKswapd: (nid, highestZoneIdx) => this.kswapd.wakeup(nid, highestZoneIdx),
+      directReclaim: () => ({ reclaimed: 0, ns: 0 }),
+      canReclaim: () => false,
+    };
     this.fs = new Kernfs(this.root);
 
     registerNodeSysfs(this);
@@ -127,6 +138,8 @@ export class Kernel {
     registerVmstat(this);
     registerNumaBalancing(this);
     registerKernelSysctls(this);
+    registerVmSysctls(this);
+    registerZoneinfo(this);
     registerSimFiles(this);
     registerDamonDbgfs(this);
     trace('booted %s: %d nodes, %d blocks, seed %d', config.name, config.nodes.length, this.layout.blocks.length, opts.seed ?? 1);

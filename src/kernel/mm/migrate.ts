@@ -10,7 +10,9 @@ import { PAGE_SIZE, costNs } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import type { Process } from '../sched/process.js';
 import { anonLru, type FrameTable } from './frames.js';
+import type { MemoryBlock } from './memblock.js';
 import { NO_PFN, type Mm, type Vma } from './mm.js';
+import { zoneIdxOfBlock } from './mmzone.js';
 
 const trace = createDebug('tiersim:migrate');
 
@@ -183,7 +185,7 @@ export class Migrator {
     let moved = 0;
     const stall = { ns: 0 };
     const freed: number[] = [];
-    const movedFrom = new Map<string, number>(); // "srcNid lru" → pages
+    const movedFrom = new Map<string, number>(); // "srcPfn-block dstPfn-block lru" → pages
     for (const index of batch) {
       const oldPfn = vma.pt[index]!;
       if (oldPfn === NO_PFN || exhausted.has(dst)) {
@@ -199,7 +201,7 @@ export class Migrator {
         continue;
       }
       const srcNid = frames.blockOf(oldPfn)!.nid;
-      const key = `${srcNid} ${anonLru(frames.flagsOf(oldPfn))}`;
+      const key = `${frames.blockOf(oldPfn)!.index} ${frames.blockOf(newPfn)!.index} ${anonLru(frames.flagsOf(oldPfn))}`;
       moveFrame(frames, mm, vma, index, oldPfn, newPfn);
       freed.push(oldPfn);
       movedFrom.set(key, (movedFrom.get(key) ?? 0) + 1);
@@ -210,8 +212,8 @@ export class Migrator {
     if (flow === 'batched' && moved > 0) ns += this.flush(remote, mm.cpus.includes(callerCpu) ? 'all' : 'none', stall, stats);
     alloc.freeUserFrames(freed);
     for (const [key, n] of movedFrom) {
-      const [src, lru] = key.split(' ') as [string, ReturnType<typeof anonLru>];
-      accountAnonMove(vm, Number(src), dst, n, lru);
+      const [src, to, lru] = key.split(' ') as [string, string, ReturnType<typeof anonLru>];
+      accountAnonMove(vm, this.k.layout.blocks, Number(src), Number(to), n, lru);
     }
     stats.moved += moved;
     vm.countEvent('pgmigrate_success', moved);
@@ -222,12 +224,26 @@ export class Migrator {
   }
 }
 
-/** The per-node anon LRU counters follow `pages` from `srcNid` to `dstNid`. */
-function accountAnonMove(vm: Kernel['vm'], srcNid: number, dstNid: number, pages: number, lru: ReturnType<typeof anonLru>): void {
-  vm.modNode(srcNid, 'nr_anon_pages', -pages);
-  vm.modNode(srcNid, lru, -pages);
-  vm.modNode(dstNid, 'nr_anon_pages', pages);
-  vm.modNode(dstNid, lru, pages);
+/** The anon LRU counters follow `pages` from block `srcIndex` to block `dstIndex` (node and zone). */
+export function accountAnonMove(vm: Kernel['vm'], blocks: readonly MemoryBlock[], srcIndex: number, dstIndex: number, pages: number, lru: ReturnType<typeof anonLru>): void {
+  const src = blockByIndex(blocks, srcIndex);
+  const dst = blockByIndex(blocks, dstIndex);
+  vm.modNode(src.nid, 'nr_anon_pages', -pages);
+  vm.modLru(src.nid, zoneIdxOfBlock(src), lru, -pages);
+  vm.modNode(dst.nid, 'nr_anon_pages', pages);
+  vm.modLru(dst.nid, zoneIdxOfBlock(dst), lru, pages);
+}
+
+/** The block numbered `index` (layout blocks are sorted by index). */
+function blockByIndex(blocks: readonly MemoryBlock[], index: number): MemoryBlock {
+  let lo = 0;
+  let hi = blocks.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (blocks[mid]!.index < index) lo = mid + 1;
+    else hi = mid;
+  }
+  return blocks[lo]!;
 }
 
 /**
@@ -252,10 +268,10 @@ export function relocateFrame(k: Kernel, oldPfn: number, newPfn: number): void {
   const vpn = frames.vpnOf(oldPfn);
   const vma = proc?.mm.findVma(vpn);
   if (!proc || !vma) return;
-  const srcNid = frames.blockOf(oldPfn)!.nid;
+  const srcIndex = frames.blockOf(oldPfn)!.index;
   const lru = anonLru(frames.flagsOf(oldPfn));
   moveFrame(frames, proc.mm, vma, vma.indexOf(vpn), oldPfn, newPfn);
   k.alloc.freeUserFrames([oldPfn]);
-  accountAnonMove(k.vm, srcNid, frames.blockOf(newPfn)!.nid, 1, lru);
+  accountAnonMove(k.vm, k.layout.blocks, srcIndex, frames.blockOf(newPfn)!.index, 1, lru);
   proc.reschedule();
 }

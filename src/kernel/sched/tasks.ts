@@ -9,6 +9,7 @@ import type { Kernel } from '../kernel.js';
 import { Mm, pageTablePages, type Vma } from '../mm/mm.js';
 import type { Allocation } from '../mm/page_alloc.js';
 import { anonLru } from '../mm/frames.js';
+import { zoneIdxOfBlock } from '../mm/mmzone.js';
 import { HotsetPattern, IdlePattern, UniformPattern, ZipfPattern, type AccessPattern } from '../workload/pattern.js';
 import { policyString, type WorkloadSpec } from '../workload/spec.js';
 import { Process } from './process.js';
@@ -79,7 +80,6 @@ export class Tasks {
     const nrPages = spec.sizeBytes / PAGE_SIZE;
     const vma = mm.mmap(nrPages, patternOf(spec, nrPages), spec.policy);
 
-    const restore = k.vm.snapshot();
     const taken: Allocation[] = [];
     try {
       const p = spec.policy;
@@ -94,9 +94,10 @@ export class Tasks {
       }
       mm.pageTables = k.alloc.alloc(cpuNode, pageTablePages(nrPages), { movable: false, cpuNid: cpuNode });
     } catch (err) {
-      for (const a of taken) k.alloc.free(a);
-      if (mm.pageTables) k.alloc.free(mm.pageTables);
-      restore();
+      // Undo, not free: the abandoned allocations leave no pgalloc/pgfree/NUMA events behind
+      // (reclaim they caused stays done, as in the kernel).
+      for (const a of taken) k.alloc.undo(a);
+      if (mm.pageTables) k.alloc.undo(mm.pageTables);
       if (err === ENOMEM) k.log.printk(`tiersim: spawn ${spec.kind}: out of memory for ${nrPages} pages (policy ${policyString(spec.policy)}) and ${pageTablePages(nrPages)} page-table pages on node ${cpuNode}`);
       throw err;
     }
@@ -105,6 +106,10 @@ export class Tasks {
     this.accountPageTables(mm.pageTables, +1);
     this.nextMmId++;
     const proc = new Process(this.nextPid++, spec, mm, vma, cpuNode, k.clock, k.config, k.numa);
+    // Direct reclaim while populating ran in the new task (MAP_POPULATE): its start is delayed.
+    let reclaimNs = mm.pageTables.stallNs;
+    for (const a of taken) reclaimNs += a.stallNs;
+    if (reclaimNs > 0) proc.stall(reclaimNs, proc.runningThreads);
     this.byMm.set(mm.id, proc);
     proc.onExit = (pr) => this.exitMm(pr);
     this.procs.set(proc.pid, proc);
@@ -135,8 +140,8 @@ export class Tasks {
     for (let j = 0; j < taken.length; j++) {
       for (const part of taken[j]!.parts) {
         k.vm.modNode(part.block.nid, 'nr_anon_pages', part.pages);
-        k.vm.modNode(part.block.nid, 'nr_inactive_anon', part.pages);
-        if (interleave && part.block.nid === interleave[j]) k.vm.modNode(part.block.nid, 'numa_interleave', part.pages);
+        k.vm.modLru(part.block.nid, zoneIdxOfBlock(part.block), 'nr_inactive_anon', part.pages);
+        if (interleave && part.block.nid === interleave[j]) k.vm.modZone(part.block.nid, zoneIdxOfBlock(part.block), 'numa_interleave', part.pages);
       }
     }
   }
@@ -173,12 +178,13 @@ export class Tasks {
 export function uncharge(k: Kernel, pfns: Int32Array | readonly number[]): void {
   const byKey = new Map<string, number>();
   for (const pfn of pfns) {
-    const key = `${k.alloc.frames.blockOf(pfn)!.nid} ${anonLru(k.alloc.frames.flagsOf(pfn))}`;
+    const b = k.alloc.frames.blockOf(pfn)!;
+    const key = `${b.nid} ${zoneIdxOfBlock(b)} ${anonLru(k.alloc.frames.flagsOf(pfn))}`;
     byKey.set(key, (byKey.get(key) ?? 0) + 1);
   }
   for (const [key, pages] of byKey) {
-    const [nid, lru] = key.split(' ') as [string, string];
+    const [nid, zone, lru] = key.split(' ') as [string, string, ReturnType<typeof anonLru>];
     k.vm.modNode(Number(nid), 'nr_anon_pages', -pages);
-    k.vm.modNode(Number(nid), lru, -pages);
+    k.vm.modLru(Number(nid), Number(zone), lru, -pages);
   }
 }

@@ -56,7 +56,7 @@ export function procDir(k: Kernel, path = ''): StaticDir {
 }
 
 /** One int in a ctl_table handled by proc_dointvec_minmax, with an optional CAP_SYS_ADMIN check. */
-function intSysctl(spec: {
+export function intSysctl(spec: {
   range: IntRange;
   needsCapSysAdmin: boolean;
   get: () => number;
