@@ -5,7 +5,7 @@ export {
   EINVAL, ENOSPC, ESPIPE, EROFS, ERANGE, ENODEV, ENOTSUP, ETIMEDOUT,
 } from './errno.js';
 export {
-  ROOT, StaticDir, mkdirp, subdir, attr, seqFile, sysctlFile, debugfsFile, symlink, dir, dynamicDir, overlayDir,
+  ROOT, StaticDir, mkdirp, subdir, attr, seqFile, sysctlFile, debugfsFile, symlink, dir, dynamicDir, overlayDir, indexOfName,
   type Cred, type WriteCtx, type FileKind, type KFile, type KLink, type KDir, type KNode,
 } from './node.js';
 export { OpenFile, fileSize, SYSFS_WRITE_MAX, SYSCTL_WRITE_MAX, O_RDONLY, O_WRONLY, O_RDWR } from './fd.js';

@@ -135,6 +135,20 @@ export function dir(entries: Record<string, KNode> = {}, mode = 0o755): StaticDi
   return new StaticDir(entries, mode);
 }
 
+/**
+ * The number N in a child name `<prefix>N` (`memory32`, `cpu3`, `memory_tier4`, a pid), or
+ * undefined. The kernel prints these names with %d and looks them up as exact strings
+ * (kernfs_find_ns compares names; procfs name_to_int refuses a leading '0'), so `memory032`,
+ * `cpu+1` or `cpu1 ` name nothing. Every dynamic directory that derives children from numbers
+ * looks names up through this.
+ */
+export function indexOfName(name: string, prefix = ''): number | undefined {
+  if (!name.startsWith(prefix)) return undefined;
+  const digits = name.slice(prefix.length);
+  if (!/^(0|[1-9][0-9]{0,14})$/.test(digits)) return undefined;
+  return Number(digits);
+}
+
 /** A directory computed from live state (one child per node, per memory block, ...). */
 export function dynamicDir(spec: {
   list: () => readonly string[];

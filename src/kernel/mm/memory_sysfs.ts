@@ -1,5 +1,5 @@
 // /sys/devices/system/memory (drivers/base/memory.c, 6.x): block size, policy, per-block state.
-import { EINVAL, attr, dynamicDir, symlink, type KNode } from '../../kernfs/index.js';
+import { EINVAL, attr, dynamicDir, indexOfName, symlink, type KNode } from '../../kernfs/index.js';
 import { kstrtobool, sysfsStreq } from '../lib/kstrto.js';
 import type { Kernel } from '../kernel.js';
 import type { MemoryBlock, ZoneType } from './memblock.js';
@@ -74,8 +74,8 @@ export function registerMemorySysfs(k: Kernel): void {
     lookup: (name) => {
       const fixedNode = root.lookup(name);
       if (fixedNode) return fixedNode;
-      const m = /^memory(\d+)$/.exec(name);
-      const b = m ? byIndex.get(Number(m[1])) : undefined;
+      const index = indexOfName(name, 'memory');
+      const b = index === undefined ? undefined : byIndex.get(index);
       if (!b) return undefined;
       let files = cache.get(b.index);
       if (!files) cache.set(b.index, (files = blockDir(k, b)));

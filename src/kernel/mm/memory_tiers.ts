@@ -1,5 +1,5 @@
 // Memory tiers and the demotion switch (mm/memory-tiers.c, 6.1+): tier = abstract distance >> 7.
-import { attr, dynamicDir } from '../../kernfs/index.js';
+import { attr, dynamicDir, indexOfName } from '../../kernfs/index.js';
 import { formatRangeList } from '../lib/bitmap.js';
 import { kstrtobool } from '../lib/kstrto.js';
 import type { Kernel } from '../kernel.js';
@@ -49,9 +49,8 @@ export function registerMemoryTiers(k: Kernel): void {
     dynamicDir({
       list: () => [...tiers.tiers().keys()].map((t) => `memory_tier${t}`),
       lookup: (name) => {
-        const m = /^memory_tier(\d+)$/.exec(name);
-        if (!m || !tiers.tiers().has(Number(m[1]))) return undefined;
-        const id = Number(m[1]);
+        const id = indexOfName(name, 'memory_tier');
+        if (id === undefined || !tiers.tiers().has(id)) return undefined;
         return dynamicDir({
           list: () => ['nodelist'],
           lookup: (f) => (f === 'nodelist' ? attr({ mode: 0o444, show: () => `${formatRangeList(tiers.tiers().get(id) ?? [])}\n` }) : undefined),

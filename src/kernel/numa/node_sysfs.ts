@@ -1,5 +1,5 @@
 // /sys/devices/system/node (drivers/base/node.c, Linux 6.x) plus the 2019 migration_path patch.
-import { EINVAL, attr, dynamicDir, symlink, type KDir, type KNode } from '../../kernfs/index.js';
+import { EINVAL, attr, dynamicDir, indexOfName, symlink, type KDir, type KNode } from '../../kernfs/index.js';
 import { formatHexMask, formatRangeList } from '../lib/bitmap.js';
 import { kstrtol } from '../lib/kstrto.js';
 import type { Kernel } from '../kernel.js';
@@ -43,10 +43,10 @@ function nodeDir(k: Kernel, nid: number): KDir {
     lookup: (name) => {
       const f = files[name];
       if (f) return f;
-      let m = /^cpu(\d+)$/.exec(name);
-      if (m && k.numa.cpusOf(nid).includes(Number(m[1]))) return symlink(`../../cpu/${name}`);
-      m = /^memory(\d+)$/.exec(name);
-      if (m && k.alloc.blocksOf(nid).some((b) => b.index === Number(m![1]))) return symlink(`../../memory/${name}`);
+      const cpu = indexOfName(name, 'cpu');
+      if (cpu !== undefined && k.numa.cpusOf(nid).includes(cpu)) return symlink(`../../cpu/${name}`);
+      const block = indexOfName(name, 'memory');
+      if (block !== undefined && k.alloc.blocksOf(nid).some((b) => b.index === block)) return symlink(`../../memory/${name}`);
       return undefined;
     },
   });
