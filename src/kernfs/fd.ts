@@ -39,22 +39,28 @@ export class OpenFile {
   ) {}
 
   /**
-   * open(2) on a pseudo-file.
-   * @throws EACCES when DAC forbids it (non-root caller), or when a sysfs attribute lacks the
-   *   show/store the access mode needs (sysfs_kf_open rule, which applies even to root).
+   * open(2) on a pseudo-file whose current mode and owner (after any chmod/chown) are `perm`.
+   * @throws EACCES when DAC forbids it (non-root caller), or when a sysfs attribute's mode has
+   *   no bit for the direction or it lacks the show/store (kernfs_fop_open, even for root).
    */
-  static open(file: KFile, flags: number, cred: Cred): OpenFile {
+  static open(file: KFile, flags: number, cred: Cred, perm: { mode: number; uid: number } = { mode: file.mode, uid: 0 }): OpenFile {
     const acc = flags & O_ACCMODE;
     const readable = acc === O_RDONLY || acc === O_RDWR;
     const writable = acc === O_WRONLY || acc === O_RDWR;
-    // DAC against root:root ownership; FUSE's default_permissions does the same in the kernel.
+    // DAC (owner or other bits; no groups in Cred); FUSE's default_permissions does the same.
     if (cred.uid !== 0) {
-      if (readable && (file.mode & 0o004) === 0) throw EACCES;
-      if (writable && (file.mode & 0o002) === 0) throw EACCES;
+      const bits = cred.uid === perm.uid ? perm.mode >> 6 : perm.mode;
+      if (readable && (bits & 0o4) === 0) throw EACCES;
+      if (writable && (bits & 0o2) === 0) throw EACCES;
     }
-    // kernfs: opening for a direction the attribute has no method for is EACCES, even for root.
+    // kernfs_fop_open with KERNFS_ROOT_EXTRA_OPEN_PERM_CHECK (sysfs): the inode's mode needs a
+    // bit for the direction and the attribute the method, root included.
+    if (file.kind === 'sysfs') {
+      if (readable && ((perm.mode & 0o444) === 0 || !file.show)) throw EACCES;
+      if (writable && ((perm.mode & 0o222) === 0 || !file.store)) throw EACCES;
+    }
     // sysctl: proc_sys_permission tests the table's own mode bits, root included.
-    if (file.kind === 'sysfs' || file.kind === 'sysctl') {
+    if (file.kind === 'sysctl') {
       if (readable && !file.show) throw EACCES;
       if (writable && !file.store) throw EACCES;
     }
