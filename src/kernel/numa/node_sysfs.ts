@@ -36,6 +36,12 @@ function nodeDir(k: Kernel, nid: number): KDir {
     }),
   };
   const fixed = Object.keys(files);
+  const links = new Map<string, KNode>(); // one node per link name, so lchown on it stays
+  const link = (name: string, target: string) => {
+    let l = links.get(name);
+    if (!l) links.set(name, (l = symlink(target)));
+    return l;
+  };
   const cpuNames = () => k.numa.cpusOf(nid).map((c) => `cpu${c}`);
   const memNames = () => k.alloc.blocksOf(nid).map((b) => `memory${b.index}`);
   return dynamicDir({
@@ -44,9 +50,9 @@ function nodeDir(k: Kernel, nid: number): KDir {
       const f = files[name];
       if (f) return f;
       const cpu = indexOfName(name, 'cpu');
-      if (cpu !== undefined && k.numa.cpusOf(nid).includes(cpu)) return symlink(`../../cpu/${name}`);
+      if (cpu !== undefined && k.numa.cpusOf(nid).includes(cpu)) return link(name, `../../cpu/${name}`);
       const block = indexOfName(name, 'memory');
-      if (block !== undefined && k.alloc.blocksOf(nid).some((b) => b.index === block)) return symlink(`../../memory/${name}`);
+      if (block !== undefined && k.alloc.blocksOf(nid).some((b) => b.index === block)) return link(name, `../../memory/${name}`);
       return undefined;
     },
   });

@@ -3,7 +3,7 @@
 // chmod/chown/utimes are stored where the kernel stores them (EPERM on /proc/sys).
 import { describe, expect, it } from 'vitest';
 import {
-  EACCES, EBUSY, EEXIST, EISDIR, ENOENT, ENOTDIR, EPERM, EXDEV, O_RDONLY, O_WRONLY, S_IFREG, type Cred, type Kernfs,
+  EACCES, EBUSY, EEXIST, EISDIR, ENOENT, ENOTDIR, EPERM, EXDEV, O_RDONLY, O_WRONLY, S_IFREG, Kernfs, dir, overlayDir, seqFile, type Cred,
 } from '../../../src/kernfs/index.js';
 import { bootPreset, errnoOf } from '../kernel/boot.js';
 
@@ -101,6 +101,9 @@ describe('setattr: stored on sysfs, debugfs and procfs; chmod/chown on /proc/sys
     ['a sysfs directory', `${NODE}/node0`],
     ['a debugfs file', `${DAMON}/attrs`],
     ['a procfs file', 'proc/meminfo'],
+    ['a memory block directory (computed)', 'sys/devices/system/memory/memory0'],
+    ['a memory block attribute', 'sys/devices/system/memory/memory0/state'],
+    ['a memory tier directory (computed)', 'sys/devices/virtual/memory_tiering/memory_tier4'],
   ])('chmod, chown and utimes of %s show in a later stat', (_what, path) => {
     const k = bootPreset();
     const type = k.fs.stat(path).mode & ~0o7777;
@@ -151,6 +154,20 @@ describe('setattr: stored on sysfs, debugfs and procfs; chmod/chown on /proc/sys
     expect(errnoOf(() => k.fs.setattr(`${NODE}/possible`, { mode: 0o777 }, USER))).toBe(EPERM);
     expect(errnoOf(() => k.fs.setattr(`${NODE}/possible`, { uid: USER.uid }, USER))).toBe(EPERM);
     expect(k.fs.stat(`${NODE}/possible`)).toMatchObject({ mode: S_IFREG | 0o444, uid: 0 });
+  });
+
+  it('lchown and utimes of a computed link (nodeN/cpuN) show in a later stat', () => {
+    const k = bootPreset();
+    k.fs.setattr(`${NODE}/node0/cpu1`, { uid: 1000, mtimeMs: 1_600_000_000_000 });
+    expect(k.fs.stat(`${NODE}/node0/cpu1`)).toMatchObject({ uid: 1000, mtimeMs: 1_600_000_000_000 });
+  });
+
+  it('a merged overlay directory keeps its attributes across lookups', () => {
+    const fs = new Kernfs(overlayDir(dir({ proc: dir({ a: seqFile(0o444, () => '') }, 0o555, 'procfs') }), dir({ proc: dir({ b: seqFile(0o444, () => '') }) })));
+    fs.setattr('proc', { mode: 0o700 });
+    expect(fs.stat('proc').mode & 0o7777).toBe(0o700);
+    expect(fs.readdir('proc')).toEqual(['a', 'b']);
+    expect(errnoOf(() => fs.mkdir('proc/x'))).toBe(ENOENT); // the overlay keeps the upper's filesystem
   });
 
   it('attributes stay with the node: a DAMON context made again starts from its defaults', () => {
