@@ -20,6 +20,13 @@ export interface FuseMountOptions {
  */
 const EXTRA_OPTIONS = 'direct_io,entry_timeout=0,attr_timeout=0,negative_timeout=0,nonempty';
 
+/**
+ * FUSE hands a write(2) over in pieces of at most max_write (128 KiB) spanning at most 32 pages
+ * of the caller's buffer (fuse_direct_io), so every piece but the last is longer than
+ * 128 KiB − 4 KiB. A longer piece may be followed by more of the same write(2).
+ */
+const WHOLE_WRITE_MAX = 128 * 1024 - 4096;
+
 /** chown(2)'s "leave unchanged" ((uid_t)-1) as fuse-native passes it. */
 const ID_UNCHANGED = 0xffffffff;
 
@@ -90,7 +97,7 @@ export class FuseMount {
       },
       write: (_path: string, fh: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
         try {
-          const n = fs.write(fh, Buffer.from(buf.subarray(0, len)), pos);
+          const n = fs.write(fh, Buffer.from(buf.subarray(0, len)), pos, len > WHOLE_WRITE_MAX);
           if (typeof n === 'number') cb(n);
           else n.then(cb, (err: unknown) => cb(errnoOf(err)));
         } catch (err) {

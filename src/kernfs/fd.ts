@@ -91,11 +91,15 @@ export class OpenFile {
   }
 
   /**
-   * write(2) of `data` at `pos`: one store call per write.
+   * write(2) of `data` at `pos`: one store call per write. `partial` says the transport may
+   * deliver more of the same write(2) after this piece (FUSE splits large writes): a file that
+   * takes at most a page per store does not care (the rest is a short write, as in the
+   * kernel), but a handler that takes the whole buffer (debugfs) must not see half of it.
    * @returns bytes consumed (may be short: sysfs caps at 4096, sysctl reports what it parsed)
-   * @throws the store's KernelError, EINVAL for DAMON-style offset rules, EIO for read-only procfs
+   * @throws the store's KernelError, EINVAL for DAMON-style offset rules and for a whole-buffer
+   *   file given a piece, EIO for read-only procfs
    */
-  write(data: Buffer, pos: number): number | Promise<number> {
+  write(data: Buffer, pos: number, partial = false): number | Promise<number> {
     const { file } = this;
     if (!this.writable) throw EINVAL;
     if (data.length === 0) return 0; // the VFS returns 0 before any handler runs
@@ -122,6 +126,9 @@ export class OpenFile {
       case 'debugfs':
       case 'seq': {
         if (file.rejectOffsetWrite && pos !== 0) throw EINVAL;
+        // The handler copies the whole user buffer at once (DAMON's user_input_str,
+        // simple_attr_write): a piece that may not be all of it is refused, not taken for it.
+        if (partial) throw EINVAL;
         return settle(file.store(data.toString('latin1'), ctx), (used) => (typeof used === 'number' ? used : data.length));
       }
     }

@@ -279,9 +279,12 @@ export class Kernfs {
     return this.handle(fh).read(pos, len);
   }
 
-  /** write(2); a long store (advancing time, migrating) answers with a promise. */
-  write(fh: number, data: Buffer, pos: number): number | Promise<number> {
-    return this.handle(fh).write(data, pos);
+  /**
+   * write(2); a long store (advancing time, migrating) answers with a promise. `partial`: the
+   * transport may deliver more of this write(2) after `data` (OpenFile.write).
+   */
+  write(fh: number, data: Buffer, pos: number, partial = false): number | Promise<number> {
+    return this.handle(fh).write(data, pos, partial);
   }
 
   release(fh: number): void {

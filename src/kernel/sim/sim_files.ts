@@ -103,6 +103,7 @@ export function registerSimFiles(k: Kernel): void {
     }),
     spawn: debugfsFile({
       mode: 0o600,
+      rejectOffsetWrite: true, // one request per write(2) at offset 0, as DAMON's files
       show: spawnHelp,
       store: (input, ctx) => {
         const spec = parseWorkloadSpec(input, k.config.nodes.map((n) => n.id));
@@ -117,6 +118,7 @@ export function registerSimFiles(k: Kernel): void {
     }),
     migrate: debugfsFile({
       mode: 0o600,
+      rejectOffsetWrite: true,
       show: () => 'PID FROM-NODES TO-NODES\n',
       store: async (input, ctx) => {
         const { proc, from, to } = parseMigrateRequest(k, input);
