@@ -42,7 +42,8 @@ function nodeDir(k: Kernel, nid: number): KDir {
     if (!l) links.set(name, (l = symlink(target)));
     return l;
   };
-  const cpuNames = () => k.numa.cpusOf(nid).map((c) => `cpu${c}`);
+  // register_cpu_under_node links every present CPU; offlining does not unlink it
+  const cpuNames = () => k.numa.presentCpusOf(nid).map((c) => `cpu${c}`);
   const memNames = () => k.alloc.blocksOf(nid).map((b) => `memory${b.index}`);
   return dynamicDir({
     list: () => [...fixed, ...cpuNames(), ...memNames()],
@@ -50,7 +51,7 @@ function nodeDir(k: Kernel, nid: number): KDir {
       const f = files[name];
       if (f) return f;
       const cpu = indexOfName(name, 'cpu');
-      if (cpu !== undefined && k.numa.cpusOf(nid).includes(cpu)) return link(name, `../../cpu/${name}`);
+      if (cpu !== undefined && k.numa.presentCpusOf(nid).includes(cpu)) return link(name, `../../cpu/${name}`);
       const block = indexOfName(name, 'memory');
       if (block !== undefined && k.alloc.blocksOf(nid).some((b) => b.index === block)) return link(name, `../../memory/${name}`);
       return undefined;
