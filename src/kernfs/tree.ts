@@ -208,8 +208,9 @@ export class Kernfs {
     if (target === node) return;
     if (target !== undefined && node.type === 'dir' && target.type !== 'dir') throw ENOTDIR;
     if (target !== undefined && node.type !== 'dir' && target.type === 'dir') throw EISDIR;
+    // may_delete on the source directory, may_create/may_delete on the target's
     const err = removeErrno(src.fs, this.may(src.dir, cred, 0o3));
-    if (err === EACCES) throw err;
+    if (err === EACCES || removeErrno(dst.fs, this.may(dst.dir, cred, 0o3)) === EACCES) throw EACCES;
     if (this.walk(from, cred).isMountPoint) throw EBUSY;
     throw err;
   }

@@ -60,6 +60,7 @@ describe('namespace changes as root: the errno of each filesystem', () => {
     ['creating a /proc/sys file is ENOENT', create(`${KSYS}/newfile`), ENOENT],
     ['unlink of a sysctl is EACCES (proc_sys_permission: r-x directory)', unlink(`${KSYS}/numa_balancing`), EACCES],
     ['rmdir of /proc/sys/kernel is EACCES', rmdir(KSYS), EACCES],
+    ['rename of a /proc file onto a sysctl is EACCES (the target directory refuses MAY_WRITE)', rename('proc/meminfo', `${KSYS}/numa_balancing`), EACCES],
     ['rename between sysctls is EACCES', rename(`${KSYS}/numa_balancing`, `${KSYS}/numa_balancing_promote_rate_limit_MBps`), EACCES],
     // debugfs: simple_lookup leaves a negative dentry; directories have only ->lookup/->setattr
     ['mkdir in debugfs is EPERM', mkdir(`${DAMON}/foo`), EPERM],
