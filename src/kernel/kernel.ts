@@ -2,7 +2,7 @@
 // the pseudo-files that expose them. The composition root of src/kernel: each subsystem owns
 // its mechanism and registers its own files here, as initcalls do.
 import createDebug from 'debug';
-import { Kernfs, StaticDir, mkdirp } from '../kernfs/index.js';
+import { Kernfs, StaticDir, mkdirp, subdir } from '../kernfs/index.js';
 import { PAGE_SIZE, type MachineConfig } from './config/machine.js';
 import { Prng } from './lib/prng.js';
 import { buildPhysLayout, type PhysLayout } from './mm/memblock.js';
@@ -128,6 +128,7 @@ export class Kernel {
       canReclaim: () => false,
     };
     this.fs = new Kernfs(this.root);
+    subdir(this.root, 'sys', 0o755, 'sysfs'); // procDir and debugfsRoot mark procfs, proc/sys and debugfs
 
     registerNodeSysfs(this);
     registerCpuSysfs(this);

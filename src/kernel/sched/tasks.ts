@@ -62,10 +62,32 @@ export class Tasks {
   cpuNodeFor(spec: WorkloadSpec): number {
     if (spec.cpuNode !== undefined && this.k.numa.hasCpu(spec.cpuNode)) return spec.cpuNode;
     const p = spec.policy;
-    const want = spec.cpuNode ?? (p.mode === 'preferred' || p.mode === 'bind' ? p.node : p.mode === 'interleave' ? p.nodes[0]! : undefined);
-    const cpuNodes = this.k.config.nodes.filter((n) => n.cpus.length > 0).map((n) => n.id);
+    return this.nearestCpuNode(spec.cpuNode ?? (p.mode === 'preferred' || p.mode === 'bind' ? p.node : p.mode === 'interleave' ? p.nodes[0]! : undefined));
+  }
+
+  /** The node with an online CPU nearest to `want` (the lowest such node without a wish). */
+  private nearestCpuNode(want: number | undefined): number {
+    const cpuNodes = this.k.numa.online.filter((n) => this.k.numa.hasCpu(n)); // offline CPUs run nothing
     if (want === undefined) return cpuNodes[0]!;
     return [...cpuNodes].sort((a, b) => this.k.numa.distance(want, a) - this.k.numa.distance(want, b) || a - b)[0]!;
+  }
+
+  /**
+   * `cpu` went offline: live processes with threads there run them on their node's online CPUs,
+   * or, when it has none left, on the nearest node that has (migrate_tasks, select_fallback_rq).
+   * @returns how many processes moved
+   */
+  migrateFromCpu(cpu: number): number {
+    let moved = 0;
+    for (const p of this.procs.values()) {
+      if (!p.alive || !p.mm.cpus.includes(cpu)) continue;
+      if (!this.k.numa.hasCpu(p.cpuNode)) p.cpuNode = this.nearestCpuNode(p.cpuNode);
+      const cpus = this.k.numa.cpusOf(p.cpuNode);
+      p.mm.cpus = cpus.slice(0, Math.max(1, Math.min(p.spec.threads, cpus.length)));
+      p.reschedule(); // fewer CPUs or a farther node: a new rate
+      moved++;
+    }
+    return moved;
   }
 
   /**
