@@ -33,7 +33,7 @@ const SELFTEST_BYTES = 3 * 4096 + 123;
  * directories that are bound whole by `tiersim shell` but only partly modelled.
  */
 export function servedTree(kernel: Kernel, extras: StaticDir): Kernfs {
-  const host = dir({ proc: dir({ sys: dir({ kernel: hostPassthroughDir('/proc/sys/kernel') }) }) });
+  const host = dir({ proc: dir({ sys: dir({ kernel: hostPassthroughDir('/proc/sys/kernel'), vm: hostPassthroughDir('/proc/sys/vm') }) }) });
   return new Kernfs(overlayDir(overlayDir(kernel.root, extras), host));
 }
 

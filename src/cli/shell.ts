@@ -46,9 +46,13 @@ export const SHELL_BINDS: readonly ShellBind[] = [
   { source: 'proc/iomem', target: '/proc/iomem' },
   { source: 'proc/meminfo', target: '/proc/meminfo' },
   { source: 'proc/vmstat', target: '/proc/vmstat' },
+  { source: 'proc/zoneinfo', target: '/proc/zoneinfo' },
   // The mount's proc/sys/kernel is the simulator's sysctls over a read-only passthrough of the
   // host's directory, so pid_max, osrelease and friends still read as on the host.
   { source: 'proc/sys/kernel', target: '/proc/sys/kernel' },
+  // proc/sys/vm likewise: min_free_kbytes and watermark_scale_factor are simulated, the rest
+  // (swappiness, overcommit_memory, ...) read through from the host.
+  { source: 'proc/sys/vm', target: '/proc/sys/vm' },
 ];
 
 /**

@@ -20,6 +20,25 @@ export interface FuseMountOptions {
  */
 const EXTRA_OPTIONS = 'direct_io,entry_timeout=0,attr_timeout=0,negative_timeout=0,nonempty';
 
+/**
+ * FUSE hands a write(2) over in pieces of at most max_write (128 KiB) spanning at most 32 pages
+ * of the caller's buffer (fuse_direct_io), so every piece but the last is longer than
+ * 128 KiB − 4 KiB. A longer piece may be followed by more of the same write(2).
+ */
+const WHOLE_WRITE_MAX = 128 * 1024 - 4096;
+
+/** chown(2)'s "leave unchanged" ((uid_t)-1) as fuse-native passes it. */
+const ID_UNCHANGED = 0xffffffff;
+
+/**
+ * fuse-native (FUSE 2.9 API) hands utimens one time in ms, the access time twice, and encodes
+ * UTIME_NOW/UTIME_OMIT as tv_sec 0, i.e. a value under 2 s: that is taken as now, and the
+ * access time stands for both times (DESIGN.md §3).
+ */
+function utimeMs(ms: number, nowMs: number): number {
+  return ms < 2000 ? nowMs : ms;
+}
+
 function errnoOf(err: unknown): number {
   if (isKernelError(err)) return -err.errno;
   trace('internal error: %O', err);
@@ -50,9 +69,13 @@ export class FuseMount {
 
   private ops(): Record<string, (...args: any[]) => void> {
     const fs = this.fs;
-    const times = { mtime: this.epoch, atime: this.epoch, ctime: this.epoch };
+    const epoch = this.epoch.getTime();
     const getattr = (path: string, cb: (err: number, st?: object) => void) =>
-      answer(cb, () => ({ ...fs.stat(path), ...times }));
+      answer(cb, () => {
+        const st = fs.stat(path);
+        return { ...st, atime: st.atimeMs ?? epoch, mtime: st.mtimeMs ?? epoch, ctime: st.ctimeMs ?? epoch };
+      });
+    type Done = (err: number) => void;
     return {
       getattr,
       fgetattr: (path: string, _fd: number, cb: (err: number, st?: object) => void) => getattr(path, cb),
@@ -74,7 +97,7 @@ export class FuseMount {
       },
       write: (_path: string, fh: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
         try {
-          const n = fs.write(fh, Buffer.from(buf.subarray(0, len)), pos);
+          const n = fs.write(fh, Buffer.from(buf.subarray(0, len)), pos, len > WHOLE_WRITE_MAX);
           if (typeof n === 'number') cb(n);
           else n.then(cb, (err: unknown) => cb(errnoOf(err)));
         } catch (err) {
@@ -84,8 +107,22 @@ export class FuseMount {
       // O_TRUNC arrives as a truncate to 0: pseudo-files ignore it, as sysfs and procfs do.
       truncate: (_path: string, _size: number, cb: (err: number) => void) => cb(0),
       ftruncate: (_path: string, _fd: number, _size: number, cb: (err: number) => void) => cb(0),
-      // Creating files in sysfs/procfs is refused by the VFS with EACCES.
-      create: (_path: string, _mode: number, cb: (err: number) => void) => cb(-13),
+      // Namespace changes: the tree answers each with the errno its filesystem gives.
+      create: (path: string, _mode: number, cb: Done) => answer(cb, () => fs.create(path)),
+      mknod: (path: string, mode: number, _dev: number, cb: Done) => answer(cb, () => fs.mknod(path, mode)),
+      mkdir: (path: string, _mode: number, cb: Done) => answer(cb, () => fs.mkdir(path)),
+      symlink: (_target: string, path: string, cb: Done) => answer(cb, () => fs.symlink(path)),
+      link: (existing: string, path: string, cb: Done) => answer(cb, () => fs.link(existing, path)),
+      unlink: (path: string, cb: Done) => answer(cb, () => fs.unlink(path)),
+      rmdir: (path: string, cb: Done) => answer(cb, () => fs.rmdir(path)),
+      rename: (from: string, to: string, cb: Done) => answer(cb, () => fs.rename(from, to)),
+      chmod: (path: string, mode: number, cb: Done) => answer(cb, () => fs.setattr(path, { mode }, undefined, Date.now())),
+      chown: (path: string, uid: number, gid: number, cb: Done) =>
+        answer(cb, () => fs.setattr(path, { uid: uid === ID_UNCHANGED ? undefined : uid, gid: gid === ID_UNCHANGED ? undefined : gid }, undefined, Date.now())),
+      utimens: (path: string, atime: number, _mtime: number, cb: Done) => {
+        const now = Date.now();
+        answer(cb, () => fs.setattr(path, { atimeMs: utimeMs(atime, now), mtimeMs: utimeMs(atime, now) }, undefined, now));
+      },
       statfs: (_path: string, cb: (err: number, st?: object) => void) =>
         cb(0, { bsize: 4096, frsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, favail: 0, fsid: 0, flag: 0, namemax: 255 }),
     };

@@ -26,7 +26,9 @@ function nodeFor(hostPath: string): KNode | undefined {
   if (st.isDirectory()) return hostPassthroughDir(hostPath);
   if (st.isSymbolicLink()) return symlink(() => readlinkSync(hostPath));
   return sysctlFile({
-    mode: st.mode & 0o555,
+    // Read-only view: write bits dropped, except on write-only files (vm/drop_caches is 0200),
+    // which keep their mode and are refused at open (no store method) like the rest.
+    mode: st.mode & 0o555 || st.mode & 0o777,
     show: () => {
       try {
         return readFileSync(hostPath, 'latin1');

@@ -2,7 +2,7 @@
 // the pseudo-files that expose them. The composition root of src/kernel: each subsystem owns
 // its mechanism and registers its own files here, as initcalls do.
 import createDebug from 'debug';
-import { Kernfs, StaticDir, mkdirp } from '../kernfs/index.js';
+import { Kernfs, StaticDir, mkdirp, subdir } from '../kernfs/index.js';
 import { PAGE_SIZE, type MachineConfig } from './config/machine.js';
 import { Prng } from './lib/prng.js';
 import { buildPhysLayout, type PhysLayout } from './mm/memblock.js';
@@ -19,7 +19,10 @@ import { registerNodeSysfs } from './numa/node_sysfs.js';
 import { registerIomem } from './resource/iomem.js';
 import { NumaBalancingParams, registerNumaBalancing } from './sched/numa_balancing.js';
 import { registerKernelSysctls, KernelSysctls } from './sysctl/kernel_table.js';
+import { registerVmSysctls } from './sysctl/vm_table.js';
+import { registerZoneinfo } from './mm/zoneinfo.js';
 import { Migrator } from './mm/migrate.js';
+import { Kswapd } from './mm/vmscan.js';
 import { KernelLog } from './printk.js';
 import { Tasks } from './sched/tasks.js';
 import { registerSimFiles } from './sim/sim_files.js';
@@ -96,6 +99,8 @@ export class Kernel {
   readonly tasks: Tasks;
   /** Page migration (migrate_pages) and its kernel flavour. */
   readonly migrator: Migrator;
+  /** The per-node kswapd threads (mm/vmscan.c). */
+  readonly kswapd: Kswapd;
   /** NUMA balancing: per-process scan and fault state, per-node promotion state. */
   readonly numab: NumaBalancer;
   /** openEuler mem_sampling over Arm SPE, on machines that have it. */
@@ -126,10 +131,17 @@ export class Kernel {
     this.bootAllocations();
     this.tasks = new Tasks(this);
     this.migrator = new Migrator(this);
+    this.kswapd = new Kswapd(this);
+    this.alloc.reclaim = {
+      wakeupKswapd: (nid, highestZoneIdx) => this.kswapd.wakeup(nid, highestZoneIdx),
+      directReclaim: () => ({ reclaimed: 0, ns: 0 }),
+      canReclaim: () => false,
+    };
     this.numab = new NumaBalancer(this);
     this.trace = new TraceBuffer(this.numa.nrCpuIds);
     this.memSampling = config.spe ? new MemSampling(this) : undefined;
     this.fs = new Kernfs(this.root);
+    subdir(this.root, 'sys', 0o755, 'sysfs'); // procDir and debugfsRoot mark procfs, proc/sys and debugfs
 
     registerNodeSysfs(this);
     registerCpuSysfs(this);
@@ -140,6 +152,8 @@ export class Kernel {
     registerVmstat(this);
     registerNumaBalancing(this);
     registerKernelSysctls(this);
+    registerVmSysctls(this);
+    registerZoneinfo(this);
     registerSimFiles(this);
     registerDamonDbgfs(this);
     registerTaskNumaWork(this);

@@ -28,6 +28,7 @@ export const EACCES = sentinel(13, 'EACCES', 'Permission denied');
 export const EFAULT = sentinel(14, 'EFAULT', 'Bad address');
 export const EBUSY = sentinel(16, 'EBUSY', 'Device or resource busy');
 export const EEXIST = sentinel(17, 'EEXIST', 'File exists');
+export const EXDEV = sentinel(18, 'EXDEV', 'Invalid cross-device link');
 export const ENOTDIR = sentinel(20, 'ENOTDIR', 'Not a directory');
 export const EISDIR = sentinel(21, 'EISDIR', 'Is a directory');
 export const EINVAL = sentinel(22, 'EINVAL', 'Invalid argument');

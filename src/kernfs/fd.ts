@@ -39,22 +39,28 @@ export class OpenFile {
   ) {}
 
   /**
-   * open(2) on a pseudo-file.
-   * @throws EACCES when DAC forbids it (non-root caller), or when a sysfs attribute lacks the
-   *   show/store the access mode needs (sysfs_kf_open rule, which applies even to root).
+   * open(2) on a pseudo-file whose current mode and owner (after any chmod/chown) are `perm`.
+   * @throws EACCES when DAC forbids it (non-root caller), or when a sysfs attribute's mode has
+   *   no bit for the direction or it lacks the show/store (kernfs_fop_open, even for root).
    */
-  static open(file: KFile, flags: number, cred: Cred): OpenFile {
+  static open(file: KFile, flags: number, cred: Cred, perm: { mode: number; uid: number } = { mode: file.mode, uid: 0 }): OpenFile {
     const acc = flags & O_ACCMODE;
     const readable = acc === O_RDONLY || acc === O_RDWR;
     const writable = acc === O_WRONLY || acc === O_RDWR;
-    // DAC against root:root ownership; FUSE's default_permissions does the same in the kernel.
+    // DAC (owner or other bits; no groups in Cred); FUSE's default_permissions does the same.
     if (cred.uid !== 0) {
-      if (readable && (file.mode & 0o004) === 0) throw EACCES;
-      if (writable && (file.mode & 0o002) === 0) throw EACCES;
+      const bits = cred.uid === perm.uid ? perm.mode >> 6 : perm.mode;
+      if (readable && (bits & 0o4) === 0) throw EACCES;
+      if (writable && (bits & 0o2) === 0) throw EACCES;
     }
-    // kernfs: opening for a direction the attribute has no method for is EACCES, even for root.
+    // kernfs_fop_open with KERNFS_ROOT_EXTRA_OPEN_PERM_CHECK (sysfs): the inode's mode needs a
+    // bit for the direction and the attribute the method, root included.
+    if (file.kind === 'sysfs') {
+      if (readable && ((perm.mode & 0o444) === 0 || !file.show)) throw EACCES;
+      if (writable && ((perm.mode & 0o222) === 0 || !file.store)) throw EACCES;
+    }
     // sysctl: proc_sys_permission tests the table's own mode bits, root included.
-    if (file.kind === 'sysfs' || file.kind === 'sysctl') {
+    if (file.kind === 'sysctl') {
       if (readable && !file.show) throw EACCES;
       if (writable && !file.store) throw EACCES;
     }
@@ -85,11 +91,15 @@ export class OpenFile {
   }
 
   /**
-   * write(2) of `data` at `pos`: one store call per write.
+   * write(2) of `data` at `pos`: one store call per write. `partial` says the transport may
+   * deliver more of the same write(2) after this piece (FUSE splits large writes): a file that
+   * takes at most a page per store does not care (the rest is a short write, as in the
+   * kernel), but a handler that takes the whole buffer (debugfs) must not see half of it.
    * @returns bytes consumed (may be short: sysfs caps at 4096, sysctl reports what it parsed)
-   * @throws the store's KernelError, EINVAL for DAMON-style offset rules, EIO for read-only procfs
+   * @throws the store's KernelError, EINVAL for DAMON-style offset rules and for a whole-buffer
+   *   file given a piece, EIO for read-only procfs
    */
-  write(data: Buffer, pos: number): number | Promise<number> {
+  write(data: Buffer, pos: number, partial = false): number | Promise<number> {
     const { file } = this;
     if (!this.writable) throw EINVAL;
     if (data.length === 0) return 0; // the VFS returns 0 before any handler runs
@@ -116,6 +126,9 @@ export class OpenFile {
       case 'debugfs':
       case 'seq': {
         if (file.rejectOffsetWrite && pos !== 0) throw EINVAL;
+        // The handler copies the whole user buffer at once (DAMON's user_input_str,
+        // simple_attr_write): a piece that may not be all of it is refused, not taken for it.
+        if (partial) throw EINVAL;
         return settle(file.store(data.toString('latin1'), ctx), (used) => (typeof used === 'number' ? used : data.length));
       }
     }

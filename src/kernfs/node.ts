@@ -60,9 +60,23 @@ export interface KLink {
   readonly target: () => string;
 }
 
+/**
+ * The kernel filesystem serving a directory's subtree. The VFS asks the filesystem's
+ * inode_operations for namespace changes and setattr, so the errno of mkdir, unlink, rename,
+ * chmod... depends on it (vfs.ts). Set where a filesystem is mounted (`sys`, `proc`,
+ * `sys/kernel/debug`) and where procfs hands over to proc_sysctl (`proc/sys`); children inherit.
+ * - `sysfs`: kernfs without syscall_ops; also the default for a tree that names none.
+ * - `procfs`: proc_dir_entry directories and files.
+ * - `sysctl`: /proc/sys, ctl_table directories and entries.
+ * - `debugfs`: debugfs directories and files.
+ */
+export type FsKind = 'sysfs' | 'procfs' | 'sysctl' | 'debugfs';
+
 export interface KDir {
   readonly type: 'dir';
   readonly mode: number;
+  /** Filesystem of this subtree when it differs from the parent's (a mount point). */
+  readonly fs?: FsKind;
   /** Names of the children, in the order readdir returns them. */
   list(): readonly string[];
   /** One child by name, or undefined. Must be cheap: getattr calls it on every path step. */
@@ -108,6 +122,7 @@ export class StaticDir implements KDir {
   constructor(
     entries: Record<string, KNode> = {},
     readonly mode = 0o755,
+    readonly fs?: FsKind,
   ) {
     for (const [name, node] of Object.entries(entries)) this.children.set(name, node);
   }
@@ -131,8 +146,22 @@ export class StaticDir implements KDir {
   }
 }
 
-export function dir(entries: Record<string, KNode> = {}, mode = 0o755): StaticDir {
-  return new StaticDir(entries, mode);
+export function dir(entries: Record<string, KNode> = {}, mode = 0o755, fs?: FsKind): StaticDir {
+  return new StaticDir(entries, mode, fs);
+}
+
+/**
+ * The number N in a child name `<prefix>N` (`memory32`, `cpu3`, `memory_tier4`, a pid), or
+ * undefined. The kernel prints these names with %d and looks them up as exact strings
+ * (kernfs_find_ns compares names; procfs name_to_int refuses a leading '0'), so `memory032`,
+ * `cpu+1` or `cpu1 ` name nothing. Every dynamic directory that derives children from numbers
+ * looks names up through this.
+ */
+export function indexOfName(name: string, prefix = ''): number | undefined {
+  if (!name.startsWith(prefix)) return undefined;
+  const digits = name.slice(prefix.length);
+  if (!/^(0|[1-9][0-9]{0,14})$/.test(digits)) return undefined;
+  return Number(digits);
 }
 
 /** A directory computed from live state (one child per node, per memory block, ...). */
@@ -140,18 +169,22 @@ export function dynamicDir(spec: {
   list: () => readonly string[];
   lookup: (name: string) => KNode | undefined;
   mode?: number;
+  fs?: FsKind;
 }): KDir {
-  return { type: 'dir', mode: spec.mode ?? 0o755, list: spec.list, lookup: spec.lookup };
+  return { type: 'dir', mode: spec.mode ?? 0o755, fs: spec.fs, list: spec.list, lookup: spec.lookup };
 }
 
 /**
  * Two directories seen as one: names from `upper` win, `lower` fills in the rest. Used to lay
- * the simulator's /proc/sys/kernel over a read-only view of the host's.
+ * the simulator's /proc/sys/kernel over a read-only view of the host's. A merged subdirectory
+ * is the same object while `upper`'s child is (so attributes set on it stay, as on an inode).
  */
 export function overlayDir(upper: KDir, lower: KDir): KDir {
+  const merged = new Map<string, { mine: KDir; dir: KDir }>();
   return {
     type: 'dir',
     mode: upper.mode,
+    fs: upper.fs ?? lower.fs,
     list() {
       const names = [...upper.list()];
       const seen = new Set(names);
@@ -161,9 +194,30 @@ export function overlayDir(upper: KDir, lower: KDir): KDir {
     lookup(name) {
       const mine = upper.lookup(name);
       if (mine === undefined) return lower.lookup(name);
-      const theirs = mine.type === 'dir' ? lower.lookup(name) : undefined;
-      return theirs?.type === 'dir' ? overlayDir(mine as KDir, theirs) : mine;
+      if (mine.type !== 'dir' || lower.lookup(name)?.type !== 'dir') return mine;
+      let m = merged.get(name);
+      if (m?.mine !== mine) merged.set(name, (m = { mine, dir: overlayDir(mine, liveSubdir(lower, name)) }));
+      return m.dir;
     },
+  };
+}
+
+/** `parent`'s child directory `name`, looked up afresh on every use (an empty one while absent). */
+function liveSubdir(parent: KDir, name: string): KDir {
+  const now = (): KDir | undefined => {
+    const d = parent.lookup(name);
+    return d?.type === 'dir' ? d : undefined;
+  };
+  return {
+    type: 'dir',
+    get mode() {
+      return now()?.mode ?? 0o555;
+    },
+    get fs() {
+      return now()?.fs;
+    },
+    list: () => now()?.list() ?? [],
+    lookup: (n) => now()?.lookup(n),
   };
 }
 
@@ -178,14 +232,14 @@ export function mkdirp(root: StaticDir, path: string): StaticDir {
 }
 
 /**
- * The static directory `name` under `parent`, created with `mode` if missing (debugfs_create_dir,
- * proc_mkdir).
+ * The static directory `name` under `parent`, created with `mode` (and `fs` when it is a mount
+ * point) if missing (debugfs_create_dir, proc_mkdir).
  * @throws ENOTDIR when `name` exists and is not a static directory (a registration bug)
  */
-export function subdir(parent: StaticDir, name: string, mode = 0o755): StaticDir {
+export function subdir(parent: StaticDir, name: string, mode = 0o755, fs?: FsKind): StaticDir {
   const found = parent.lookup(name);
   if (found === undefined) {
-    const made = new StaticDir({}, mode);
+    const made = new StaticDir({}, mode, fs);
     parent.set(name, made);
     return made;
   }

@@ -1,12 +1,15 @@
-// A mounted pseudo-filesystem: path resolution, stat, readdir, readlink and the table of open
-// file descriptions. Consumed by the FUSE adapter and, in-process, by tests and tools.
+// A mounted pseudo-filesystem: path resolution, stat, readdir, readlink, the attributes that
+// chmod/chown/utimes store, the VFS's answers to namespace changes (vfs.ts) and the table of
+// open file descriptions. Consumed by the FUSE adapter and, in-process, by tests and tools.
 import createDebug from 'debug';
-import { EACCES, EBADF, EISDIR, ENOENT, ENOTDIR, KernelError } from './errno.js';
+import { EACCES, EBADF, EBUSY, EISDIR, ENOENT, ENOTDIR, EPERM, EXDEV, KernelError } from './errno.js';
 import { fileSize, O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY, OpenFile } from './fd.js';
-import { ROOT, type Cred, type KDir, type KNode } from './node.js';
+import { ROOT, type Cred, type FsKind, type KDir, type KNode } from './node.js';
+import { createErrno, newNameErrno, removeErrno, setattrErrno, type CreateKind } from './vfs.js';
 
 const trace = createDebug('tiersim:kernfs');
 
+export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 export const S_IFLNK = 0o120000;
@@ -17,15 +20,55 @@ export interface KStat {
   readonly nlink: number;
   readonly uid: number;
   readonly gid: number;
+  /** Times set by utimes/chmod/chown (ms since the epoch); undefined: never set. */
+  readonly atimeMs?: number;
+  readonly mtimeMs?: number;
+  readonly ctimeMs?: number;
+}
+
+/** What one setattr changes (undefined fields stay). */
+export interface SetAttr {
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly atimeMs?: number;
+  readonly mtimeMs?: number;
+}
+
+/** Attributes stored on a node by setattr, like kernfs_iattrs or a proc_dir_entry's mode. */
+interface NodeAttrs {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  atimeMs?: number;
+  mtimeMs?: number;
+  ctimeMs?: number;
+}
+
+/** A node found by a path walk, with the filesystem serving it and its mount point. */
+interface Walked {
+  readonly node: KNode;
+  readonly fs: FsKind;
+  /** Path of the mount point (a `fs` that is not /proc/sys starts a new mount). */
+  readonly mount: string;
+  /** The node is itself a mount point. */
+  readonly isMountPoint: boolean;
 }
 
 function splitPath(path: string): string[] {
   return path.split('/').filter((c) => c !== '' && c !== '.');
 }
 
+/** Permission bits a node declares (symlinks are 0777). */
+function declaredMode(node: KNode): number {
+  return node.type === 'link' ? 0o777 : node.mode;
+}
+
 export class Kernfs {
   private readonly files = new Map<number, OpenFile>();
   private nextFh = 1;
+  /** Attributes set through setattr, by node identity (a node that is gone takes them along). */
+  private readonly attrs = new WeakMap<KNode, NodeAttrs>();
 
   constructor(readonly root: KDir) {}
 
@@ -35,33 +78,183 @@ export class Kernfs {
    * @throws ENOENT, ENOTDIR, or EACCES when a non-root caller lacks search permission
    */
   resolve(path: string, cred: Cred = ROOT): KNode {
+    return this.walk(path, cred).node;
+  }
+
+  private walk(path: string, cred: Cred): Walked {
     let node: KNode = this.root;
-    for (const name of splitPath(path)) {
+    let fs: FsKind = this.root.fs ?? 'sysfs';
+    let mount = '';
+    let isMountPoint = true;
+    const parts = splitPath(path);
+    for (let i = 0; i < parts.length; i++) {
       if (node.type !== 'dir') throw ENOTDIR;
-      if (cred.uid !== 0 && (node.mode & 0o001) === 0) throw EACCES;
-      const next: KNode | undefined = node.lookup(name);
+      if (!this.may(node, cred, 0o1)) throw EACCES;
+      const next: KNode | undefined = node.lookup(parts[i]!);
       if (next === undefined) throw ENOENT;
       node = next;
+      isMountPoint = node.type === 'dir' && node.fs !== undefined && node.fs !== 'sysctl';
+      if (node.type === 'dir' && node.fs !== undefined) fs = node.fs;
+      if (isMountPoint) mount = parts.slice(0, i + 1).join('/');
     }
-    return node;
+    return { node, fs, mount, isMountPoint };
+  }
+
+  /** The directory holding `path`'s last component, and that name. @throws as walk */
+  private walkParent(path: string, cred: Cred): Walked & { readonly dir: KDir; readonly name: string } {
+    const parts = splitPath(path);
+    const name = parts.pop();
+    if (name === undefined) throw EBUSY; // the root itself: a mount point
+    const w = this.walk(parts.join('/'), cred);
+    if (w.node.type !== 'dir') throw ENOTDIR;
+    return { ...w, dir: w.node, name };
+  }
+
+  /** Current permission bits and owner of `node` (declared, or as setattr left them). */
+  private perm(node: KNode): { mode: number; uid: number; gid: number } {
+    const a = this.attrs.get(node);
+    return { mode: a?.mode ?? declaredMode(node), uid: a?.uid ?? 0, gid: a?.gid ?? 0 };
+  }
+
+  /** DAC for a non-root caller (owner bits if it owns the node, else other bits); root passes. */
+  private may(node: KNode, cred: Cred, rwx: number): boolean {
+    if (cred.uid === 0) return true;
+    const { mode, uid } = this.perm(node);
+    const bits = (cred.uid === uid ? mode >> 6 : mode) & 0o7;
+    return (bits & rwx) === rwx;
   }
 
   stat(path: string): KStat {
     const node = this.resolve(path);
+    const { mode, uid, gid } = this.perm(node);
+    const a = this.attrs.get(node);
+    const times = { atimeMs: a?.atimeMs, mtimeMs: a?.mtimeMs, ctimeMs: a?.ctimeMs };
     switch (node.type) {
       case 'dir':
-        return { mode: S_IFDIR | node.mode, size: 0, nlink: 2, uid: 0, gid: 0 };
+        return { mode: S_IFDIR | mode, size: 0, nlink: 2, uid, gid, ...times };
       case 'link':
-        return { mode: S_IFLNK | 0o777, size: 0, nlink: 1, uid: 0, gid: 0 };
+        return { mode: S_IFLNK | mode, size: 0, nlink: 1, uid, gid, ...times };
       case 'file':
-        return { mode: S_IFREG | node.mode, size: fileSize(node), nlink: 1, uid: 0, gid: 0 };
+        return { mode: S_IFREG | mode, size: fileSize(node), nlink: 1, uid, gid, ...times };
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Namespace changes: each one fails with the errno the kernel's VFS gives (vfs.ts).
+
+  /** mkdir(2). @throws always: EEXIST, ENOENT (procfs), EACCES, EPERM */
+  mkdir(path: string, cred: Cred = ROOT): never {
+    throw this.createError(path, 'dir', cred);
+  }
+
+  /** mknod(2): S_IFREG (or no type) is a create, other types a mknod. @throws always */
+  mknod(path: string, mode: number, cred: Cred = ROOT): never {
+    const type = mode & S_IFMT;
+    throw this.createError(path, type === 0 || type === S_IFREG ? 'reg' : 'special', cred);
+  }
+
+  /** open(O_CREAT) of a name that does not exist. @throws always: EACCES, ENOENT (procfs), EEXIST */
+  create(path: string, cred: Cred = ROOT): never {
+    throw this.createError(path, 'reg', cred);
+  }
+
+  /** symlink(2) making `path`. @throws always */
+  symlink(path: string, cred: Cred = ROOT): never {
+    throw this.createError(path, 'symlink', cred);
+  }
+
+  /** link(2) of `existing` as `path`. @throws always: ENOENT, EEXIST, EXDEV, EACCES, EPERM */
+  link(existing: string, path: string, cred: Cred = ROOT): never {
+    const from = this.walk(existing, cred);
+    const to = this.walkParent(path, cred);
+    const early = newNameErrno(to.fs, to.dir.lookup(to.name) !== undefined);
+    if (early) throw early;
+    if (from.mount !== to.mount) throw EXDEV; // do_linkat: another mount
+    throw createErrno('link', this.may(to.dir, cred, 0o3));
+  }
+
+  /** unlink(2). @throws always: ENOENT, EISDIR, EACCES, EPERM */
+  unlink(path: string, cred: Cred = ROOT): never {
+    const p = this.walkParent(path, cred);
+    const node = p.dir.lookup(p.name);
+    if (node === undefined) throw ENOENT;
+    if (node.type === 'dir') throw EISDIR; // may_delete
+    throw removeErrno(p.fs, this.may(p.dir, cred, 0o3));
+  }
+
+  /** rmdir(2). @throws always: ENOENT, ENOTDIR, EACCES, EPERM, EBUSY (a mount point) */
+  rmdir(path: string, cred: Cred = ROOT): never {
+    const p = this.walkParent(path, cred);
+    const node = p.dir.lookup(p.name);
+    if (node === undefined) throw ENOENT;
+    if (node.type !== 'dir') throw ENOTDIR; // may_delete
+    const w = this.walk(path, cred);
+    if (w.isMountPoint) throw EBUSY; // the parent is another filesystem, which finds a mount here
+    throw removeErrno(p.fs, this.may(p.dir, cred, 0o3));
+  }
+
+  /**
+   * rename(2). Renaming a name onto itself succeeds (vfs_rename: source == target).
+   * @throws otherwise: ENOENT, EXDEV, ENOTDIR, EISDIR, EACCES, EBUSY, EPERM
+   */
+  rename(from: string, to: string, cred: Cred = ROOT): void {
+    const src = this.walkParent(from, cred);
+    const dst = this.walkParent(to, cred);
+    if (src.mount !== dst.mount) throw EXDEV; // do_renameat2: different mounts
+    const node = src.dir.lookup(src.name);
+    if (node === undefined) throw ENOENT;
+    const target = dst.dir.lookup(dst.name);
+    if (target === undefined && (dst.fs === 'procfs' || dst.fs === 'sysctl')) throw ENOENT; // proc lookups fail
+    if (target === node) return;
+    if (target !== undefined && node.type === 'dir' && target.type !== 'dir') throw ENOTDIR;
+    if (target !== undefined && node.type !== 'dir' && target.type === 'dir') throw EISDIR;
+    // may_delete on the source directory, may_create/may_delete on the target's
+    const err = removeErrno(src.fs, this.may(src.dir, cred, 0o3));
+    if (err === EACCES || removeErrno(dst.fs, this.may(dst.dir, cred, 0o3)) === EACCES) throw EACCES;
+    if (this.walk(from, cred).isMountPoint) throw EBUSY;
+    throw err;
+  }
+
+  private createError(path: string, kind: CreateKind, cred: Cred): KernelError {
+    const p = this.walkParent(path, cred);
+    return newNameErrno(p.fs, p.dir.lookup(p.name) !== undefined) ?? createErrno(kind, this.may(p.dir, cred, 0o3));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // setattr: chmod, chown, utimes (and truncate, which pseudo-files ignore).
+
+  /**
+   * Store attributes on the node at `path`, as kernfs, debugfs and procfs do; a later stat and
+   * open see them. `nowMs` is the change time to record (the caller's clock).
+   * @throws EPERM for chmod/chown on /proc/sys (proc_sys_setattr), or when a non-root caller
+   *   chowns or changes a node it does not own (setattr_prepare)
+   */
+  setattr(path: string, change: SetAttr, cred: Cred = ROOT, nowMs?: number): void {
+    const { node, fs } = this.walk(path, cred);
+    const ownerOrMode = change.mode !== undefined || change.uid !== undefined || change.gid !== undefined;
+    const sysctl = node.type === 'file' ? node.kind === 'sysctl' : fs === 'sysctl';
+    const err = setattrErrno(sysctl, ownerOrMode);
+    if (err) throw err;
+    const cur = this.perm(node);
+    if (cred.uid !== 0) {
+      if ((change.uid !== undefined && change.uid !== cur.uid) || (change.gid !== undefined && change.gid !== cur.gid)) throw EPERM; // chown needs CAP_CHOWN
+      if (cred.uid !== cur.uid) throw EPERM; // inode_owner_or_capable
+    }
+    const a: NodeAttrs = { ...this.attrs.get(node) };
+    if (change.mode !== undefined) a.mode = change.mode & 0o7777;
+    if (change.uid !== undefined) a.uid = change.uid;
+    if (change.gid !== undefined) a.gid = change.gid;
+    if (change.atimeMs !== undefined) a.atimeMs = change.atimeMs;
+    if (change.mtimeMs !== undefined) a.mtimeMs = change.mtimeMs;
+    if (nowMs !== undefined) a.ctimeMs = nowMs;
+    this.attrs.set(node, a);
+    trace('setattr %s %j', path, change);
   }
 
   readdir(path: string, cred: Cred = ROOT): readonly string[] {
     const node = this.resolve(path, cred);
     if (node.type !== 'dir') throw ENOTDIR;
-    if (cred.uid !== 0 && (node.mode & 0o005) !== 0o005) throw EACCES;
+    if (!this.may(node, cred, 0o5)) throw EACCES;
     return node.list();
   }
 
@@ -76,7 +269,7 @@ export class Kernfs {
     const node = this.resolve(path, cred);
     if (node.type === 'dir') throw EISDIR;
     if (node.type !== 'file') throw ENOENT;
-    const file = OpenFile.open(node, flags, cred);
+    const file = OpenFile.open(node, flags, cred, this.perm(node));
     const fh = this.nextFh++;
     if (this.nextFh > 0x7fffffff) this.nextFh = 1;
     this.files.set(fh, file);
@@ -87,9 +280,12 @@ export class Kernfs {
     return this.handle(fh).read(pos, len);
   }
 
-  /** write(2); a long store (advancing time, migrating) answers with a promise. */
-  write(fh: number, data: Buffer, pos: number): number | Promise<number> {
-    return this.handle(fh).write(data, pos);
+  /**
+   * write(2); a long store (advancing time, migrating) answers with a promise. `partial`: the
+   * transport may deliver more of this write(2) after `data` (OpenFile.write).
+   */
+  write(fh: number, data: Buffer, pos: number, partial = false): number | Promise<number> {
+    return this.handle(fh).write(data, pos, partial);
   }
 
   release(fh: number): void {

@@ -165,6 +165,45 @@ describe.skipIf(!HAS_FUSE)(`files through the mount (cxl-2node)${HAS_FUSE ? '' :
     });
   });
 
+  describe('writes over FUSE max_write (128 KiB) arrive split', () => {
+    /** One write(2) of `text` padded with spaces to `total` bytes; prints its result or errno name. */
+    const writeOnce = (path: string, text: string, total: number) =>
+      out(`python3 - "$M/${path}" ${total} <<'EOF'
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+try:
+    print(os.write(fd, ${JSON.stringify(text)}.encode().ljust(int(sys.argv[2]), b' ')))
+except OSError as e:
+    print(errno.errorcode[e.errno])
+EOF`);
+    const procs = async () => (await out('ls "$M/sim/processes" | wc -l')).trim();
+
+    it('a whole-buffer file (sim/spawn) refuses a 200 KiB write with EINVAL and spawns nothing', async () => {
+      const before = await procs();
+      expect(await writeOnce('sim/spawn', 'idle size=4M', 200 * 1024)).toBe('EINVAL\n');
+      expect(await procs()).toBe(before);
+    });
+
+    it('a write of up to 124 KiB reaches sim/spawn whole', async () => {
+      const before = Number(await procs());
+      expect(await writeOnce('sim/spawn', 'idle size=4M', 128 * 1024 - 4096)).toBe(`${128 * 1024 - 4096}\n`);
+      expect(Number(await procs())).toBe(before + 1);
+    });
+
+    it('DAMON target_ids refuses a 200 KiB write with EINVAL and keeps its targets', async () => {
+      const f = 'sys/kernel/debug/damon/target_ids';
+      const before = await out(`cat "$M/${f}"`);
+      expect(await writeOnce(f, 'paddr', 200 * 1024)).toBe('EINVAL\n');
+      expect(await out(`cat "$M/${f}"`)).toBe(before);
+    });
+
+    it('a sysfs store takes one page and returns a short write, as kernfs_fop_write_iter does', async () => {
+      expect(await writeOnce('sim/migrate_flow', 'unbatched', 200 * 1024)).toBe('4096\n');
+      expect(await out('cat "$M/sim/migrate_flow"')).toBe('batched [unbatched]\n');
+      await out('echo batched > "$M/sim/migrate_flow"');
+    });
+  });
+
   describe('cross-file invariants', () => {
     it('node MemTotal sums to /proc/meminfo MemTotal (and MemFree likewise)', async () => {
       const script = String.raw`

@@ -136,6 +136,19 @@ describe.skipIf(!HAS_FUSE)(`tiersim shell${HAS_FUSE ? '' : ` — ${NO_FUSE_REASO
       expect(h).not.toContain('libnuma: Warning');
     });
 
+    it('numactl -H drops a CPU taken offline through the mount, and shows it again once online', async () => {
+      const cpu = (n: number) => `"$M/sys/devices/system/cpu/cpu${n}/online"`;
+      const M = { env: { M: server.dir } };
+      expect((await bash(`echo 0 > ${cpu(3)} && echo 0 > ${cpu(6)}`, M)).code).toBe(0);
+      try {
+        expect(await out('numactl -H')).toContain('node 0 cpus: 0 1 2 4 5 7\n');
+        expect(await out('cat /sys/devices/system/node/node0/cpulist')).toBe('0-2,4-5,7\n');
+      } finally {
+        await bash(`echo 1 > ${cpu(3)}; echo 1 > ${cpu(6)}`, M);
+      }
+      expect(await out('numactl -H')).toContain('node 0 cpus: 0 1 2 3 4 5 6 7\n');
+    });
+
     it('host /proc/sys/kernel files read through; writing one fails and the host is untouched', async () => {
       expect(await out('cat /proc/sys/kernel/pid_max')).toBe(hostPidMax);
       expect(await out('cat /proc/sys/kernel/osrelease')).toBe(hostFile('/proc/sys/kernel/osrelease'));

@@ -165,11 +165,7 @@ export class MemSampling {
     const task = k.numab.task(current.pid);
     const consumer = k.sysctls.numaBalancingMemSampling === 1 && task !== undefined;
     const irq = { comm: current.comm, pid: current.pid, cpu, tNs, irq: true };
-    const room = k.numab.room;
-    if (consumer) {
-      room.begin();
-      k.numab.refreshTiersNow();
-    }
+    if (consumer) k.numab.refreshTiersNow();
     for (const r of records) {
       this.recordsProcessed++;
       batch.threadNs += this.decodeNs;
@@ -199,7 +195,7 @@ export class MemSampling {
     if (vma.pt[i] !== pfn) return; // pfn_to_online_page(PA) is no longer this page (not on the LRU)
     const pageNid = k.alloc.frames.blockOf(pfn)!.nid;
     task.samplesUsed++;
-    const target = doNumaPage(k, task, vma, vmaNumaState(vma), i, r.cpu, tNs, batch, k.numab.room, true);
+    const target = doNumaPage(k, task, vma, vmaNumaState(vma), i, r.cpu, tNs, batch, true);
     if (k.trace.wants(this.evMigrating)) {
       const migrated = vma.pt[i] !== pfn ? 1 : 0;
       k.trace.emit(this.evMigrating, { comm: p.comm, pid: p.pid, cpu: r.cpu, tNs }, r.vaddr, pageNid, target, migrated);

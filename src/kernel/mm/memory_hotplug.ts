@@ -6,7 +6,7 @@ import createDebug from 'debug';
 import { EBUSY } from '../../kernfs/index.js';
 import { NO_OWNER } from './frames.js';
 import type { MemoryBlock, ZoneType } from './memblock.js';
-import { zoneAllowed, type PageAllocator } from './page_alloc.js';
+import type { PageAllocator } from './page_alloc.js';
 import type { VmCounters } from './vmstat_counters.js';
 
 const trace = createDebug('tiersim:hotplug');
@@ -22,14 +22,14 @@ export function offlineBlock(alloc: PageAllocator, vm: VmCounters, block: Memory
   }
   const toMove = block.movablePages;
   if (toMove > 0) {
-    // Migration targets: the block's own node first, then its zonelist (alloc_migration_target).
-    const order = alloc.zonelists.get(block.nid) ?? [block.nid];
+    // do_migrate_range(): mtc.nid is the block's node but the nodemask excludes it unless it is
+    // the only node with memory, so pages leave the node, nearest node first; the targets are
+    // ordinary movable allocations, down to the min watermark.
+    const others = (alloc.zonelists.get(block.nid) ?? []).filter((n) => n !== block.nid && alloc.blocksOf(n).some((b) => b.online));
+    const order = others.length > 0 ? others : [block.nid];
     let room = 0;
-    for (const nid of order) {
-      for (const b of alloc.blocksOf(nid)) {
-        if (b !== block && b.online && zoneAllowed(b.zone, true)) room += b.freePages;
-      }
-    }
+    for (const nid of order) room += alloc.allocatablePages(nid, true, 'min');
+    if (order[0] === block.nid) room -= block.freePages;
     if (room < toMove || !relocate) {
       trace('memory%d: %d movable pages, only %d free elsewhere, EBUSY', block.index, toMove, room);
       throw EBUSY;
@@ -48,14 +48,15 @@ export function offlineBlock(alloc: PageAllocator, vm: VmCounters, block: Memory
   }
   block.freePages = 0;
   block.online = false;
+  alloc.zonesChanged(); // offline_pages: zone spans, present pages, init_per_zone_wmark_min()
   trace('memory%d offline (%d pages migrated)', block.index, toMove);
 }
 
 /** Give a block's memory back to its node, into `zone`. */
 export function onlineBlock(alloc: PageAllocator, block: MemoryBlock, zone: ZoneType): void {
   block.zone = zone;
-  alloc.zonesChanged();
   block.online = true;
   block.freePages = block.nrPages - block.reservedPages - block.unmovablePages - block.movablePages;
+  alloc.zonesChanged(); // online_pages: zone spans, present pages, init_per_zone_wmark_min()
   trace('memory%d online in %s', block.index, zone);
 }

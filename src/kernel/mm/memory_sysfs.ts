@@ -1,5 +1,5 @@
 // /sys/devices/system/memory (drivers/base/memory.c, 6.x): block size, policy, per-block state.
-import { EINVAL, attr, dynamicDir, symlink, type KNode } from '../../kernfs/index.js';
+import { EINVAL, attr, dynamicDir, indexOfName, symlink, type KDir, type KNode } from '../../kernfs/index.js';
 import { kstrtobool, sysfsStreq } from '../lib/kstrto.js';
 import type { Kernel } from '../kernel.js';
 import type { MemoryBlock, ZoneType } from './memblock.js';
@@ -67,19 +67,22 @@ export function registerMemorySysfs(k: Kernel): void {
     }),
   );
   const byIndex = new Map(k.layout.blocks.map((b) => [b.index, b]));
-  const cache = new Map<number, Record<string, KNode>>();
+  const cache = new Map<number, KDir>(); // one node per block, so chmod on it stays
   const fixed = root.list();
   const blocks = dynamicDir({
     list: () => [...fixed, ...k.layout.blocks.map((b) => `memory${b.index}`)],
     lookup: (name) => {
       const fixedNode = root.lookup(name);
       if (fixedNode) return fixedNode;
-      const m = /^memory(\d+)$/.exec(name);
-      const b = m ? byIndex.get(Number(m[1])) : undefined;
+      const index = indexOfName(name, 'memory');
+      const b = index === undefined ? undefined : byIndex.get(index);
       if (!b) return undefined;
-      let files = cache.get(b.index);
-      if (!files) cache.set(b.index, (files = blockDir(k, b)));
-      return dynamicDir({ list: () => Object.keys(files!), lookup: (f) => files![f] });
+      let d = cache.get(b.index);
+      if (!d) {
+        const files = blockDir(k, b);
+        cache.set(b.index, (d = dynamicDir({ list: () => Object.keys(files), lookup: (f) => files[f] })));
+      }
+      return d;
     },
   });
   k.dir('sys/devices/system').set('memory', blocks);

@@ -1,5 +1,5 @@
 // Memory tiers and the demotion switch (mm/memory-tiers.c, 6.1+): tier = abstract distance >> 7.
-import { attr, dynamicDir } from '../../kernfs/index.js';
+import { attr, dynamicDir, indexOfName, type KDir } from '../../kernfs/index.js';
 import { formatRangeList } from '../lib/bitmap.js';
 import { kstrtobool } from '../lib/kstrto.js';
 import type { Kernel } from '../kernel.js';
@@ -44,18 +44,24 @@ export function memoryTiers(k: Kernel): MemoryTiers {
 
 export function registerMemoryTiers(k: Kernel): void {
   const tiers = memoryTiers(k);
+  const tierDirs = new Map<number, KDir>(); // one node per live tier device
   k.dir('sys/devices/virtual').set(
     'memory_tiering',
     dynamicDir({
       list: () => [...tiers.tiers().keys()].map((t) => `memory_tier${t}`),
       lookup: (name) => {
-        const m = /^memory_tier(\d+)$/.exec(name);
-        if (!m || !tiers.tiers().has(Number(m[1]))) return undefined;
-        const id = Number(m[1]);
-        return dynamicDir({
-          list: () => ['nodelist'],
-          lookup: (f) => (f === 'nodelist' ? attr({ mode: 0o444, show: () => `${formatRangeList(tiers.tiers().get(id) ?? [])}\n` }) : undefined),
-        });
+        const id = indexOfName(name, 'memory_tier');
+        if (id === undefined) return undefined;
+        if (!tiers.tiers().has(id)) {
+          tierDirs.delete(id);
+          return undefined;
+        }
+        let d = tierDirs.get(id);
+        if (!d) {
+          const nodelist = attr({ mode: 0o444, show: () => `${formatRangeList(tiers.tiers().get(id) ?? [])}\n` });
+          tierDirs.set(id, (d = dynamicDir({ list: () => ['nodelist'], lookup: (f) => (f === 'nodelist' ? nodelist : undefined) })));
+        }
+        return d;
       },
     }),
   );

@@ -10,9 +10,9 @@ import { PAGE_SIZE, costNs } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import type { Process } from '../sched/process.js';
 import { anonLru, PG_ACTIVE, type FrameTable } from './frames.js';
-import type { ZoneType } from './memblock.js';
+import type { MemoryBlock } from './memblock.js';
 import { NO_PFN, type Mm, type Vma } from './mm.js';
-import { pgallocEvent } from './page_alloc.js';
+import { MAX_NR_ZONES, ZONE_NAMES, zoneIdxOfBlock } from './mmzone.js';
 
 const trace = createDebug('tiersim:migrate');
 
@@ -160,7 +160,7 @@ export class Migrator {
     const active = (src.flags[oldPfn - src.block.startPfn]! & PG_ACTIVE) !== 0;
     moveFrame(frames, proc.mm, vma, index, oldPfn, newPfn);
     alloc.releaseUserFrame(oldPfn);
-    ev.moved(srcNid, dst, frames.blockOf(newPfn)!.zone, dst === cpuNid, active, promotion);
+    ev.moved(src.block, frames.blockOf(newPfn)!, dst === cpuNid, active, promotion);
     // One folio: its unmap flush goes to the mm's other CPUs (the faulting one is in the mask;
     // batched flow: one deferred try_to_unmap_flush with a full local flush; before 6.3:
     // ptep_clear_flush of one page).
@@ -266,7 +266,7 @@ export class Migrator {
     let moved = 0;
     const stall = { ns: 0 };
     const freed: number[] = [];
-    const movedFrom = new Map<string, number>(); // "srcNid lru" → pages
+    const movedFrom = new Map<string, number>(); // "srcPfn-block dstPfn-block lru" → pages
     for (const index of batch) {
       const oldPfn = vma.pt[index]!;
       if (oldPfn === NO_PFN || exhausted.has(dst)) {
@@ -282,7 +282,7 @@ export class Migrator {
         continue;
       }
       const srcNid = frames.blockOf(oldPfn)!.nid;
-      const key = `${srcNid} ${anonLru(frames.flagsOf(oldPfn))}`;
+      const key = `${frames.blockOf(oldPfn)!.index} ${frames.blockOf(newPfn)!.index} ${anonLru(frames.flagsOf(oldPfn))}`;
       moveFrame(frames, mm, vma, index, oldPfn, newPfn);
       freed.push(oldPfn);
       movedFrom.set(key, (movedFrom.get(key) ?? 0) + 1);
@@ -293,8 +293,8 @@ export class Migrator {
     if (flow === 'batched' && moved > 0) ns += this.flush(remote, mm.cpus.includes(callerCpu) ? 'all' : 'none', stall, stats);
     alloc.freeUserFrames(freed);
     for (const [key, n] of movedFrom) {
-      const [src, lru] = key.split(' ') as [string, ReturnType<typeof anonLru>];
-      accountAnonMove(vm, Number(src), dst, n, lru);
+      const [src, to, lru] = key.split(' ') as [string, string, ReturnType<typeof anonLru>];
+      accountAnonMove(vm, this.k.layout.blocks, Number(src), Number(to), n, lru);
     }
     stats.moved += moved;
     vm.countEvent('pgmigrate_success', moved);
@@ -304,6 +304,9 @@ export class Migrator {
     return ns;
   }
 }
+
+/** pgalloc_<zone> by zone index. */
+const PGALLOC_EVENTS = ZONE_NAMES.map((z) => `pgalloc_${z.toLowerCase()}`);
 
 /**
  * The events of a batch of one-folio migrations, summed and counted at once: the kernel's
@@ -317,33 +320,39 @@ export class FolioMigrationEvents {
   localFlushAll = 0;
   localFlushOne = 0;
   private readonly promoted: Float64Array;
+  private readonly anon: Float64Array;
+  /** By (node, zone): allocations, those from a CPU of the node, LRU pages in and out. */
   private readonly allocated: Float64Array;
   private readonly allocatedLocal: Float64Array;
-  private readonly anon: Float64Array;
-  private readonly activeAnon: Float64Array;
-  private readonly pgalloc = new Map<ZoneType, number>();
+  private readonly active: Float64Array;
+  private readonly inactive: Float64Array;
 
-  constructor(nodeSlots: number) {
+  constructor(private readonly nodeSlots: number) {
     this.promoted = new Float64Array(nodeSlots);
-    this.allocated = new Float64Array(nodeSlots);
-    this.allocatedLocal = new Float64Array(nodeSlots);
     this.anon = new Float64Array(nodeSlots);
-    this.activeAnon = new Float64Array(nodeSlots);
+    const zones = nodeSlots * MAX_NR_ZONES;
+    this.allocated = new Float64Array(zones);
+    this.allocatedLocal = new Float64Array(zones);
+    this.active = new Float64Array(zones);
+    this.inactive = new Float64Array(zones);
   }
 
-  /** One page moved from `src` to `dst` (a frame of `zone`), allocated from a CPU of `dst` if `local`. */
-  moved(src: number, dst: number, zone: ZoneType, local: boolean, active: boolean, promotion: boolean): void {
+  /**
+   * One page moved from block `src` to block `dst`, allocated by a CPU of `dst`'s node if
+   * `local`; `active` is its LRU list.
+   */
+  moved(src: MemoryBlock, dst: MemoryBlock, local: boolean, active: boolean, promotion: boolean): void {
+    const s = src.nid * MAX_NR_ZONES + zoneIdxOfBlock(src);
+    const d = dst.nid * MAX_NR_ZONES + zoneIdxOfBlock(dst);
     this.migrated++;
-    this.allocated[dst]!++;
-    if (local) this.allocatedLocal[dst]!++;
-    this.anon[src]!--;
-    this.anon[dst]!++;
-    if (active) {
-      this.activeAnon[src]!--;
-      this.activeAnon[dst]!++;
-    }
-    if (promotion) this.promoted[dst]!++;
-    this.pgalloc.set(zone, (this.pgalloc.get(zone) ?? 0) + 1);
+    this.allocated[d]!++;
+    if (local) this.allocatedLocal[d]!++;
+    this.anon[src.nid]!--;
+    this.anon[dst.nid]!++;
+    const lru = active ? this.active : this.inactive;
+    lru[s]!--;
+    lru[d]!++;
+    if (promotion) this.promoted[dst.nid]!++;
   }
 
   flush(vm: Kernel['vm']): void {
@@ -352,23 +361,23 @@ export class FolioMigrationEvents {
       vm.countEvent('pgmigrate_success', this.migrated);
       vm.countEvent('numa_pages_migrated', this.migrated);
       vm.countEvent('pgfree', this.migrated);
-      for (const [zone, n] of this.pgalloc) vm.countEvent(pgallocEvent(zone), n);
-      this.pgalloc.clear();
-      for (let nid = 0; nid < this.anon.length; nid++) {
-        const alloc = this.allocated[nid]!;
-        if (alloc > 0) {
-          vm.modNode(nid, 'numa_hit', alloc);
-          vm.modNode(nid, 'numa_local', this.allocatedLocal[nid]!);
-          vm.modNode(nid, 'numa_other', alloc - this.allocatedLocal[nid]!);
-        }
-        const anon = this.anon[nid]!;
-        const active = this.activeAnon[nid]!;
-        if (anon !== 0) vm.modNode(nid, 'nr_anon_pages', anon);
-        if (active !== 0) vm.modNode(nid, 'nr_active_anon', active);
-        if (anon - active !== 0) vm.modNode(nid, 'nr_inactive_anon', anon - active);
+      for (let nid = 0; nid < this.nodeSlots; nid++) {
+        if (this.anon[nid] !== 0) vm.modNode(nid, 'nr_anon_pages', this.anon[nid]!);
         if (this.promoted[nid]! > 0) vm.modNode(nid, 'pgpromote_success', this.promoted[nid]!);
+        for (let z = 0; z < MAX_NR_ZONES; z++) {
+          const j = nid * MAX_NR_ZONES + z;
+          const alloc = this.allocated[j]!;
+          if (alloc > 0) {
+            vm.countEvent(PGALLOC_EVENTS[z]!, alloc);
+            const local = this.allocatedLocal[j]!;
+            if (local > 0) vm.accountNumaAlloc(nid, nid, nid, local, z);
+            if (alloc > local) vm.accountNumaAlloc(nid, nid, -1, alloc - local, z);
+          }
+          if (this.active[j] !== 0) vm.modLru(nid, z, 'nr_active_anon', this.active[j]!);
+          if (this.inactive[j] !== 0) vm.modLru(nid, z, 'nr_inactive_anon', this.inactive[j]!);
+        }
       }
-      for (const a of [this.allocated, this.allocatedLocal, this.anon, this.activeAnon, this.promoted]) a.fill(0);
+      for (const a of [this.promoted, this.anon, this.allocated, this.allocatedLocal, this.active, this.inactive]) a.fill(0);
     }
     if (this.remoteFlushes > 0) {
       vm.countEvent('nr_tlb_remote_flush', this.remoteFlushes);
@@ -380,12 +389,26 @@ export class FolioMigrationEvents {
   }
 }
 
-/** The per-node anon LRU counters follow `pages` from `srcNid` to `dstNid`. */
-function accountAnonMove(vm: Kernel['vm'], srcNid: number, dstNid: number, pages: number, lru: ReturnType<typeof anonLru>): void {
-  vm.modNode(srcNid, 'nr_anon_pages', -pages);
-  vm.modNode(srcNid, lru, -pages);
-  vm.modNode(dstNid, 'nr_anon_pages', pages);
-  vm.modNode(dstNid, lru, pages);
+/** The anon LRU counters follow `pages` from block `srcIndex` to block `dstIndex` (node and zone). */
+export function accountAnonMove(vm: Kernel['vm'], blocks: readonly MemoryBlock[], srcIndex: number, dstIndex: number, pages: number, lru: ReturnType<typeof anonLru>): void {
+  const src = blockByIndex(blocks, srcIndex);
+  const dst = blockByIndex(blocks, dstIndex);
+  vm.modNode(src.nid, 'nr_anon_pages', -pages);
+  vm.modLru(src.nid, zoneIdxOfBlock(src), lru, -pages);
+  vm.modNode(dst.nid, 'nr_anon_pages', pages);
+  vm.modLru(dst.nid, zoneIdxOfBlock(dst), lru, pages);
+}
+
+/** The block numbered `index` (layout blocks are sorted by index). */
+function blockByIndex(blocks: readonly MemoryBlock[], index: number): MemoryBlock {
+  let lo = 0;
+  let hi = blocks.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (blocks[mid]!.index < index) lo = mid + 1;
+    else hi = mid;
+  }
+  return blocks[lo]!;
 }
 
 /**
@@ -410,10 +433,10 @@ export function relocateFrame(k: Kernel, oldPfn: number, newPfn: number): void {
   const vpn = frames.vpnOf(oldPfn);
   const vma = proc?.mm.findVma(vpn);
   if (!proc || !vma) return;
-  const srcNid = frames.blockOf(oldPfn)!.nid;
+  const srcIndex = frames.blockOf(oldPfn)!.index;
   const lru = anonLru(frames.flagsOf(oldPfn));
   moveFrame(frames, proc.mm, vma, vma.indexOf(vpn), oldPfn, newPfn);
   k.alloc.freeUserFrames([oldPfn]);
-  accountAnonMove(k.vm, srcNid, frames.blockOf(newPfn)!.nid, 1, lru);
+  accountAnonMove(k.vm, k.layout.blocks, srcIndex, frames.blockOf(newPfn)!.index, 1, lru);
   proc.reschedule();
 }

@@ -84,7 +84,7 @@ export class Mm {
     readonly id: number,
     readonly frames: FrameTable,
     /** CPUs that have run this mm (mm_cpumask): the targets of its TLB shootdowns. */
-    readonly cpus: readonly number[],
+    public cpus: readonly number[],
     private readonly nodeSlots: number,
   ) {}
 

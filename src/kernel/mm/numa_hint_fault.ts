@@ -18,7 +18,7 @@ import type { Prng } from '../lib/prng.js';
 import type { NumaTask } from '../sched/fair_numa.js';
 import { TNF_FAULT_LOCAL, TNF_MIGRATED, TNF_MIGRATE_FAIL } from '../sched/numa_balancing.js';
 import { NO_PFN, type Vma } from './mm.js';
-import { promotionTargetHasRoom, PromotionRoom } from './numa_promotion_room.js';
+import { promotionTargetHasRoom } from './numa_promotion_room.js';
 
 const trace = createDebug('tiersim:numa_fault');
 
@@ -346,8 +346,6 @@ export class HintFaultQueue {
     const nb = k.numab;
     const d = proc.doneAt(k.clock.nowNs);
     const batch: FaultBatch = { threadNs: 0, remoteStallNs: 0, faults: 0, hintFaultNs: 0 };
-    const room = nb.room;
-    room.begin();
     nb.refreshTiersNow();
     let handled = 0;
     for (let c = this.heap.top(); c && c.nextD <= d && handled < MAX_FAULTS_PER_BATCH; c = this.heap.top()) {
@@ -388,7 +386,7 @@ export class HintFaultQueue {
       if (pfn === NO_PFN || st.protPfn[i] !== pfn) continue; // moved or unmapped since: not PROT_NONE any more
       st.protPfn[i] = NO_PFN;
       const tNs = Math.min(k.clock.nowNs, proc.timeAtDone(at));
-      doNumaPage(k, this.task, vma, st, i, pickCpu(proc, this.rng), tNs, batch, room);
+      doNumaPage(k, this.task, vma, st, i, pickCpu(proc, this.rng), tNs, batch);
       handled++;
     }
     chargeBatch(k, proc, batch);
@@ -431,11 +429,11 @@ export function chargeBatch(k: Kernel, proc: Process, batch: FaultBatch): void {
  * preferred node migrate on fault toward the faulting CPU's node, filtered by
  * should_numa_migrate_memory; bind and interleave policies carry no MPOL_F_MOF (not balanced).
  */
-function mpolMisplaced(task: NumaTask, vma: Vma, st: VmaNumaState, i: number, curNid: number, cpu: number, nowMs: number, room: PromotionRoom): number {
+function mpolMisplaced(task: NumaTask, vma: Vma, st: VmaNumaState, i: number, curNid: number, cpu: number, nowMs: number): number {
   if (!policyMigratesOnFault(vma)) return -1;
   const nb = task.nb;
   const thisNid = nb.cpuNode(cpu);
-  if (!task.shouldMigrate(st, i, curNid, cpu, thisNid, nowMs, room)) return -1;
+  if (!task.shouldMigrate(st, i, curNid, cpu, thisNid, nowMs)) return -1;
   return curNid !== thisNid ? thisNid : -1;
 }
 
@@ -451,7 +449,7 @@ export function policyMigratesOnFault(vma: Vma): boolean {
  * sample counters, not numa_hf_migration_oh).
  * @returns the node mpol_misplaced() chose, or -1
  */
-export function doNumaPage(k: Kernel, task: NumaTask, vma: Vma, st: VmaNumaState, i: number, cpu: number, tNs: number, batch: FaultBatch, room: PromotionRoom, sampled = false): number {
+export function doNumaPage(k: Kernel, task: NumaTask, vma: Vma, st: VmaNumaState, i: number, cpu: number, tNs: number, batch: FaultBatch, sampled = false): number {
   const nb = k.numab;
   const pfn = vma.pt[i]!;
   let nid = k.alloc.frames.blockOf(pfn)!.nid;
@@ -467,16 +465,15 @@ export function doNumaPage(k: Kernel, task: NumaTask, vma: Vma, st: VmaNumaState
   // Tiering mode keeps an access time in the slow-tier folio's cpupid bits: report "unset".
   const lastCpupid = nb.useAccessTime(nid) ? CPUPID_UNSET : st.lastCpu[i]!;
   const nowMs = Math.floor(tNs / 1e6);
-  const target = mpolMisplaced(task, vma, st, i, nid, cpu, nowMs, room);
+  const target = mpolMisplaced(task, vma, st, i, nid, cpu, nowMs);
   let ns = nb.hintFaultTrapNs;
   if (target >= 0) {
-    if (!promotionTargetHasRoom(k, room, target, 1)) {
+    if (!promotionTargetHasRoom(k, target, 1)) {
       flags |= TNF_MIGRATE_FAIL;
     } else {
       const promotion = nb.useAccessTime(nid) && nb.isTopTier(target);
       const r = k.migrator.migrateMisplacedFolio(task.proc, vma, i, target, cpuNid, promotion);
       if (r) {
-        room.took(target, 1);
         ns += r.ns;
         batch.remoteStallNs += r.remoteStallNs;
         nid = target;

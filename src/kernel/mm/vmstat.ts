@@ -15,7 +15,7 @@ import { seqFile } from '../../kernfs/index.js';
 import { PAGE_SIZE } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import { procDir } from '../sysctl/kernel_table.js';
-import { KERNEL_IMAGE, LOW_RESERVED, ZONE_DMA_END, managedPages, type MemoryBlock, type ZoneType } from './memblock.js';
+import { PAGEBLOCK_NR_PAGES, type ZoneName } from './mmzone.js';
 
 const trace = createDebug('tiersim:vmstat');
 
@@ -104,18 +104,9 @@ export const VMSTAT_NAMES: readonly string[] = [
 export const NODE_VMSTAT_NAMES: readonly string[] = [...ZONE_STAT_NAMES, ...NUMA_EVENT_NAMES, ...NODE_STAT_NAMES];
 
 // ---------------------------------------------------------------------------------------------
-// Zones and watermarks (mm/page_alloc.c), which the dirty limits and MemAvailable depend on.
+// Zones and watermarks (mm/page_alloc.c, kept by the page allocator: mmzone.ts), which the dirty
+// limits and MemAvailable depend on.
 
-/** Zones of one node in zone_idx order. ZONE_DEVICE holds no managed pages and is left out. */
-export const ZONE_ORDER: readonly ZoneType[] = ['DMA', 'DMA32', 'Normal', 'Movable'];
-/** sysctl_lowmem_reserve_ratio defaults, per zone_idx. */
-const LOWMEM_RESERVE_RATIO = [256, 256, 32, 0];
-/** vm.watermark_scale_factor default (0.1% of the zone). */
-const WATERMARK_SCALE_FACTOR = 10;
-const SWAP_CLUSTER_MAX = 32;
-/** x86_64: pageblock_order = HPAGE_PMD_ORDER, 2 MiB. */
-export const PAGEBLOCK_NR_PAGES = 512;
-const MIGRATE_PCPTYPES = 3;
 /** vm.dirty_ratio and vm.dirty_background_ratio defaults (mm/page-writeback.c). */
 const VM_DIRTY_RATIO = 20;
 const DIRTY_BACKGROUND_RATIO = 10;
@@ -123,7 +114,7 @@ const UINT_MAX = 0xffffffff;
 
 export interface ZoneWatermarks {
   readonly nid: number;
-  readonly zone: ZoneType;
+  readonly zone: ZoneName;
   readonly managedPages: number;
   readonly min: number;
   readonly low: number;
@@ -141,101 +132,20 @@ export interface ZoneReport {
   readonly totalreservePages: number;
 }
 
-/** Pages of [lo, hi] (inclusive bytes) that touch [start, end]. */
-function pagesOverlapping(start: number, end: number, lo: number, hi: number): number {
-  const s = Math.max(start, lo);
-  const e = Math.min(end, hi);
-  return s > e ? 0 : Math.floor(e / PAGE_SIZE) - Math.floor(s / PAGE_SIZE) + 1;
-}
-
-/** Ranges memblock keeps out of the buddy allocator (memblock.ts: firmware holes, kernel image). */
-const RESERVED_RANGES = [
-  ...LOW_RESERVED,
-  { start: KERNEL_IMAGE[0]!.start, end: KERNEL_IMAGE[KERNEL_IMAGE.length - 1]!.end },
-];
-
-/** Managed pages of an online block by zone; block 0 on x86 splits at 16 MiB into DMA + DMA32. */
-function blockZonePages(b: MemoryBlock): Array<[ZoneType, number]> {
-  const managed = managedPages(b);
-  if (managed === 0) return [];
-  if (!b.spansZones) return [[b.zone, managed]];
-  const lo = b.startPfn * PAGE_SIZE;
-  const dmaEnd = ZONE_DMA_END - 1;
-  let reserved = 0;
-  for (const r of RESERVED_RANGES) reserved += pagesOverlapping(r.start, r.end, lo, dmaEnd);
-  const dma = Math.max(0, Math.floor((ZONE_DMA_END - lo) / PAGE_SIZE) - reserved);
-  return [['DMA', Math.min(dma, managed)], [b.zone, managed - Math.min(dma, managed)]];
-}
-
-function computeWatermarks(managed: Map<number, number[]>, minFreeKbytes: number) {
-  const pagesMin = Math.floor(minFreeKbytes / (PAGE_SIZE / 1024));
-  let lowmemPages = 0;
-  for (const zones of managed.values()) zones.forEach((m, i) => { if (ZONE_ORDER[i] !== 'Movable') lowmemPages += m; });
-  const out: ZoneWatermarks[] = [];
-  for (const [nid, zones] of managed) {
-    zones.forEach((m, i) => {
-      const zone = ZONE_ORDER[i]!;
-      const tmp = lowmemPages === 0 ? 0 : Math.floor((pagesMin * m) / lowmemPages);
-      // ZONE_MOVABLE (like highmem) only gets a token minimum: clamp(managed/1024, 32, 128).
-      const min = zone === 'Movable' ? Math.min(Math.max(Math.floor(m / 1024), SWAP_CLUSTER_MAX), 128) : tmp;
-      const step = Math.max(tmp >> 2, Math.floor((m * WATERMARK_SCALE_FACTOR) / 10000));
-      const lowmemReserve = ZONE_ORDER.map((_, j) => {
-        const ratio = LOWMEM_RESERVE_RATIO[i]!;
-        if (j <= i || ratio === 0 || m === 0) return 0;
-        let upper = 0;
-        for (let u = i + 1; u <= j; u++) upper += zones[u]!;
-        return Math.floor(upper / ratio);
-      });
-      out.push({ nid, zone, managedPages: m, min, low: min + step, high: min + 2 * step, promo: min + 3 * step, lowmemReserve });
-    });
-  }
-  return out;
-}
-
-/**
- * Zone watermarks as the kernel sets them for the current online memory:
- * calculate_min_free_kbytes (sqrt(lowmem kB * 16), clamped to [128, 262144]), raised by
- * khugepaged's set_recommended_min_free_kbytes (THP on: 11 pageblocks per populated kernel
- * zone, at most 5% of lowmem), then __setup_per_zone_wmarks, setup_per_zone_lowmem_reserve and
- * calculate_totalreserve_pages.
- */
+/** The zone watermarks in force (vm.min_free_kbytes, vm.watermark_scale_factor, hotplug). */
 export function zoneWatermarks(k: Kernel): ZoneReport {
-  const managed = new Map<number, number[]>();
-  for (const nid of k.numa.online) {
-    const zones = ZONE_ORDER.map(() => 0);
-    for (const b of k.alloc.blocksOf(nid)) {
-      for (const [zone, pages] of blockZonePages(b)) zones[ZONE_ORDER.indexOf(zone)]! += pages;
-    }
-    managed.set(nid, zones);
-  }
-  let lowmemPages = 0;
-  let populatedKernelZones = 0;
-  for (const zones of managed.values()) {
-    zones.forEach((m, i) => {
-      if (ZONE_ORDER[i] === 'Movable') return;
-      lowmemPages += m;
-      if (m > 0) populatedKernelZones++;
-    });
-  }
-  const lowmemKb = lowmemPages * (PAGE_SIZE / 1024);
-  let minFreeKbytes = Math.min(Math.max(Math.floor(Math.sqrt(lowmemKb * 16)), 128), 262144);
-  let zones = computeWatermarks(managed, minFreeKbytes);
-
-  let freeBufferPages = 0; // nr_free_buffer_pages(): kernel zones above their high watermark
-  for (const z of zones) if (z.zone !== 'Movable') freeBufferPages += Math.max(0, z.managedPages - z.high);
-  const recommendedPages = Math.min(
-    PAGEBLOCK_NR_PAGES * populatedKernelZones * (2 + MIGRATE_PCPTYPES * MIGRATE_PCPTYPES),
-    Math.floor(freeBufferPages / 20),
-  );
-  const recommendedKb = recommendedPages * (PAGE_SIZE / 1024);
-  if (recommendedKb > minFreeKbytes) {
-    minFreeKbytes = recommendedKb;
-    zones = computeWatermarks(managed, minFreeKbytes);
-  }
-
-  let totalreservePages = 0;
-  for (const z of zones) totalreservePages += Math.min(Math.max(0, ...z.lowmemReserve) + z.high, z.managedPages);
-  return { minFreeKbytes, zones, totalreservePages };
+  const zones = k.alloc.allZones().map((z) => ({
+    nid: z.nid,
+    zone: z.name,
+    managedPages: z.managedPages,
+    min: z.wmark('min'),
+    low: z.wmark('low'),
+    high: z.wmark('high'),
+    promo: z.wmark('promo'),
+    lowmemReserve: [...z.lowmemReserve],
+  }));
+  const p = k.alloc.wmarkParams;
+  return { minFreeKbytes: p.minFreeKbytes, zones, totalreservePages: p.totalreservePages };
 }
 
 /**

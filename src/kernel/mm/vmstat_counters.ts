@@ -64,17 +64,40 @@ export class VmCounters {
   }
 
   /**
-   * NUMA placement events of zone_statistics(): `preferred` is the node the policy asked for,
-   * `actual` where the pages came from, `cpuNid` the allocating CPU's node.
+   * A zone counter (zone_page_state / the zone's NUMA events): kept per zone under
+   * `name#zoneIdx` and summed per node under `name`, as node and vmstat files print the sum.
    */
-  accountNumaAlloc(preferred: number, actual: number, cpuNid: number, pages: number): void {
+  zone(nid: number, zoneIdx: number, name: string): number {
+    return this.node(nid, `${name}#${zoneIdx}`);
+  }
+
+  modZone(nid: number, zoneIdx: number, name: string, delta: number): void {
+    this.modNode(nid, `${name}#${zoneIdx}`, delta);
+    this.modNode(nid, name, delta);
+  }
+
+  /**
+   * Anon pages entering (+) or leaving (−) an LRU list of a zone: the node counter
+   * (nr_active_anon / nr_inactive_anon) and the zone's nr_zone_* counter move together.
+   */
+  modLru(nid: number, zoneIdx: number, lru: 'nr_active_anon' | 'nr_inactive_anon', delta: number): void {
+    this.modNode(nid, lru, delta);
+    this.modZone(nid, zoneIdx, lru === 'nr_active_anon' ? 'nr_zone_active_anon' : 'nr_zone_inactive_anon', delta);
+  }
+
+  /**
+   * NUMA placement events of zone_statistics(): `preferred` is the node the policy asked for,
+   * `actual` where the pages came from (zone `zoneIdx` of it), `cpuNid` the allocating CPU's node;
+   * numa_foreign goes to the preferred zone (the first of the zonelist).
+   */
+  accountNumaAlloc(preferred: number, actual: number, cpuNid: number, pages: number, zoneIdx = 0, preferredZoneIdx = zoneIdx): void {
     if (actual === preferred) {
-      this.modNode(actual, 'numa_hit', pages);
+      this.modZone(actual, zoneIdx, 'numa_hit', pages);
     } else {
-      this.modNode(actual, 'numa_miss', pages);
-      this.modNode(preferred, 'numa_foreign', pages);
+      this.modZone(actual, zoneIdx, 'numa_miss', pages);
+      this.modZone(preferred, preferredZoneIdx, 'numa_foreign', pages); // on the preferred zone
     }
-    this.modNode(actual, actual === cpuNid ? 'numa_local' : 'numa_other', pages);
+    this.modZone(actual, zoneIdx, actual === cpuNid ? 'numa_local' : 'numa_other', pages);
   }
 
   /** A copy of every counter, to put back when an operation is undone (spawn that hit ENOMEM). */

@@ -1,5 +1,5 @@
 // /sys/devices/system/node (drivers/base/node.c, Linux 6.x) plus the 2019 migration_path patch.
-import { EINVAL, attr, dynamicDir, symlink, type KDir, type KNode } from '../../kernfs/index.js';
+import { EINVAL, attr, dynamicDir, indexOfName, symlink, type KDir, type KNode } from '../../kernfs/index.js';
 import { formatHexMask, formatRangeList } from '../lib/bitmap.js';
 import { kstrtol } from '../lib/kstrto.js';
 import type { Kernel } from '../kernel.js';
@@ -36,17 +36,24 @@ function nodeDir(k: Kernel, nid: number): KDir {
     }),
   };
   const fixed = Object.keys(files);
-  const cpuNames = () => k.numa.cpusOf(nid).map((c) => `cpu${c}`);
+  const links = new Map<string, KNode>(); // one node per link name, so lchown on it stays
+  const link = (name: string, target: string) => {
+    let l = links.get(name);
+    if (!l) links.set(name, (l = symlink(target)));
+    return l;
+  };
+  // register_cpu_under_node links every present CPU; offlining does not unlink it
+  const cpuNames = () => k.numa.presentCpusOf(nid).map((c) => `cpu${c}`);
   const memNames = () => k.alloc.blocksOf(nid).map((b) => `memory${b.index}`);
   return dynamicDir({
     list: () => [...fixed, ...cpuNames(), ...memNames()],
     lookup: (name) => {
       const f = files[name];
       if (f) return f;
-      let m = /^cpu(\d+)$/.exec(name);
-      if (m && k.numa.cpusOf(nid).includes(Number(m[1]))) return symlink(`../../cpu/${name}`);
-      m = /^memory(\d+)$/.exec(name);
-      if (m && k.alloc.blocksOf(nid).some((b) => b.index === Number(m![1]))) return symlink(`../../memory/${name}`);
+      const cpu = indexOfName(name, 'cpu');
+      if (cpu !== undefined && k.numa.presentCpusOf(nid).includes(cpu)) return link(name, `../../cpu/${name}`);
+      const block = indexOfName(name, 'memory');
+      if (block !== undefined && k.alloc.blocksOf(nid).some((b) => b.index === block)) return link(name, `../../memory/${name}`);
       return undefined;
     },
   });

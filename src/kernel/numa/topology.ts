@@ -1,6 +1,7 @@
 // NUMA topology and node states (include/linux/nodemask.h node_states[]: N_POSSIBLE, N_ONLINE,
-// N_NORMAL_MEMORY, N_MEMORY, N_CPU) derived from the machine and its online memory, plus the
-// per-node demotion target of the 2019 "node: Define and export memory migration path" patch.
+// N_NORMAL_MEMORY, N_MEMORY, N_CPU) derived from the machine, its online memory and its online
+// CPUs (cpu_online_mask; x86 node_to_cpumask_map drops an offline CPU), plus the per-node
+// demotion target of the 2019 "node: Define and export memory migration path" patch.
 import { EINVAL } from '../../kernfs/index.js';
 import { MAX_NUMNODES, type MachineConfig, type NodeConfig } from '../config/machine.js';
 import type { PageAllocator } from '../mm/page_alloc.js';
@@ -13,6 +14,8 @@ export class NumaTopology {
   private readonly index = new Map<number, number>();
   /** Next node in the demotion chain, -1 = terminal (2019 migration_path patch). */
   private readonly migrationPath = new Map<number, number>();
+  /** Present CPUs taken offline (the complement of cpu_online_mask). */
+  private readonly offline = new Set<number>();
 
   constructor(
     readonly config: MachineConfig,
@@ -33,8 +36,38 @@ export class NumaTopology {
     return this.index.has(nid);
   }
 
-  cpusOf(nid: number): readonly number[] {
+  /** The node's CPUs as the machine has them (present; the nodeN/cpuM links stay for offline ones). */
+  presentCpusOf(nid: number): readonly number[] {
     return this.node(nid)?.cpus ?? [];
+  }
+
+  /**
+   * cpumask_of_node: the node's online CPUs (x86 remove_cpu_from_maps -> numa_remove_cpu takes
+   * a CPU going offline out of node_to_cpumask_map).
+   */
+  cpusOf(nid: number): readonly number[] {
+    const cpus = this.presentCpusOf(nid);
+    return this.offline.size === 0 ? cpus : cpus.filter((c) => !this.offline.has(c));
+  }
+
+  cpuOnline(cpu: number): boolean {
+    return cpu >= 0 && cpu < this.nrCpuIds && !this.offline.has(cpu);
+  }
+
+  /** cpu_online_mask, ascending. */
+  onlineCpus(): number[] {
+    return Array.from({ length: this.nrCpuIds }, (_, c) => c).filter((c) => !this.offline.has(c));
+  }
+
+  /** Present CPUs that are offline, ascending (drivers/base/cpu.c print_cpus_offline). */
+  offlineCpus(): number[] {
+    return [...this.offline].sort((a, b) => a - b);
+  }
+
+  /** set_cpu_online: the mask only; cpu_hotplug.ts does the rest of a hotplug. */
+  setCpuOnline(cpu: number, online: boolean): void {
+    if (online) this.offline.delete(cpu);
+    else this.offline.add(cpu);
   }
 
   /** Node of a CPU (cpu_to_node). */
@@ -50,6 +83,7 @@ export class NumaTopology {
     return this.config.distances[i]![j]!;
   }
 
+  /** N_CPU: the node has an online CPU (set by vmstat_cpu_online, cleared by vmstat_cpu_dead with its last). */
   hasCpu(nid: number): boolean {
     return this.cpusOf(nid).length > 0;
   }

@@ -18,7 +18,7 @@ import {
   NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL, TNF_FAULT_LOCAL, TNF_MIGRATED, TNF_MIGRATE_FAIL, TNF_NO_GROUP,
 } from './numa_balancing.js';
 import { CPUPID_ACCESS_TIME, CPUPID_UNSET, type HintFaultQueue, type VmaNumaState } from '../mm/numa_hint_fault.js';
-import { PromotionRoom } from '../mm/numa_promotion_room.js';
+import { pgdatFreeSpaceEnough } from '../mm/numa_promotion_room.js';
 import { memoryTiers } from '../mm/memory_tiers.js';
 import type { CounterCell } from '../mm/vmstat_counters.js';
 
@@ -252,12 +252,12 @@ export class NumaTask {
    * `dstCpu`? Tiering mode's slow-tier pages go by hint-fault latency, rate limit and free
    * space; other pages through the two-stage cpupid filter.
    */
-  shouldMigrate(st: VmaNumaState, index: number, srcNid: number, dstCpu: number, dstNid: number, nowMs: number, room: PromotionRoom): boolean {
+  shouldMigrate(st: VmaNumaState, index: number, srcNid: number, dstCpu: number, dstNid: number, nowMs: number): boolean {
     const nb = this.nb;
     const k = nb.k;
     if (!nb.hasMemory(dstNid)) return false; // cannot migrate to memoryless nodes
     const mode = k.numaBalancing.mode;
-    if (nb.useAccessTime(srcNid)) return nb.promotionAllowed(st, index, dstNid, nowMs, room);
+    if (nb.useAccessTime(srcNid)) return nb.promotionAllowed(st, index, dstNid, nowMs);
     const last = st.lastCpu[index]!;
     st.lastCpu[index] = dstCpu; // folio_xchg_last_cpupid(folio, this_cpupid)
     // Slow-tier pages outside tiering mode need a valid previous accessor (two faults).
@@ -288,8 +288,7 @@ export class NumaBalancer {
   private readonly topTier: Uint8Array;
   private readonly withMemory: Uint8Array;
   private readonly cpuToNode: Int16Array;
-  /** Watermark view shared by every fault and sample batch. */
-  readonly room: PromotionRoom;
+
   /** Fractions of a µs not yet counted in the *_oh vm events. */
   private readonly ohCarry = { numa_task_work_oh: 0, numa_hf_migration_oh: 0 };
   /** vm event cells bumped on every fault. */
@@ -297,8 +296,6 @@ export class NumaBalancer {
   readonly hintFaultsLocalCell: CounterCell;
   /** costs.hintFaultTrap in ns. */
   readonly hintFaultTrapNs: number;
-  /** Times kswapd was woken for a full promotion target. */
-  kswapdWakeups = 0;
   /** Hooks the mechanisms register: scanner start, SPE sampler start (per process). */
   readonly attachHooks: Array<(t: NumaTask) => void> = [];
 
@@ -311,7 +308,6 @@ export class NumaBalancer {
       this.pgdat.set(n.id, new PgdatTiering());
       for (const c of n.cpus) this.cpuToNode[c] = n.id;
     }
-    this.room = new PromotionRoom(k);
     this.hintFaultsCell = k.vm.eventCell('numa_hint_faults');
     this.hintFaultsLocalCell = k.vm.eventCell('numa_hint_faults_local');
     this.hintFaultTrapNs = costNs(k.config, 'hintFaultTrap');
@@ -392,11 +388,11 @@ export class NumaBalancer {
    * `dstNid`: the free-space shortcut, the hot threshold (auto-adjusted toward the rate limit)
    * against the hint-fault latency, then the promotion rate limit.
    */
-  promotionAllowed(st: VmaNumaState, index: number, dstNid: number, nowMs: number, room: PromotionRoom): boolean {
+  promotionAllowed(st: VmaNumaState, index: number, dstNid: number, nowMs: number): boolean {
     const k = this.k;
     const pg = this.pgdat.get(dstNid);
     if (!pg) return false;
-    if (room.freeSpaceEnough(dstNid)) {
+    if (pgdatFreeSpaceEnough(k, dstNid)) {
       pg.threshold = 0; // workload changed: reset the hot threshold
       k.vm.modNode(dstNid, 'pgpromote_candidate_nrl', 1);
       return true;

@@ -128,7 +128,7 @@ export function parseDebugfsU32(input: string): number {
 /** A child directory of `parent`, created with `mode` if absent. */
 /** The debugfs root, /sys/kernel/debug, mode 0700 as debugfs mounts it. */
 export function debugfsRoot(k: Kernel): StaticDir {
-  return subdir(k.dir('sys/kernel'), 'debug', 0o700);
+  return subdir(k.dir('sys/kernel'), 'debug', 0o700, 'debugfs');
 }
 
 /** sched_init_debug(): sys/kernel/debug/sched/numa_balancing/{scan_*,hot_threshold_ms}. */

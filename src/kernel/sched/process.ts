@@ -62,8 +62,8 @@ export class Process {
     readonly spec: WorkloadSpec,
     readonly mm: Mm,
     readonly vma: Vma,
-    /** Node whose CPUs run the threads. */
-    readonly cpuNode: number,
+    /** Node whose CPUs run the threads (moves when CPU hotplug takes its last CPU). */
+    public cpuNode: number,
     private readonly clock: Clock,
     private readonly config: MachineConfig,
     private readonly numa: NumaTopology,

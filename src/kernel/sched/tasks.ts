@@ -9,6 +9,7 @@ import type { Kernel } from '../kernel.js';
 import { Mm, pageTablePages, type Vma } from '../mm/mm.js';
 import type { Allocation } from '../mm/page_alloc.js';
 import { PG_ACTIVE } from '../mm/frames.js';
+import { MAX_NR_ZONES, zoneIdxOfBlock } from '../mm/mmzone.js';
 import { HotsetPattern, IdlePattern, UniformPattern, ZipfPattern, type AccessPattern } from '../workload/pattern.js';
 import { policyString, type WorkloadSpec } from '../workload/spec.js';
 import { Process } from './process.js';
@@ -67,10 +68,32 @@ export class Tasks {
   cpuNodeFor(spec: WorkloadSpec): number {
     if (spec.cpuNode !== undefined && this.k.numa.hasCpu(spec.cpuNode)) return spec.cpuNode;
     const p = spec.policy;
-    const want = spec.cpuNode ?? (p.mode === 'preferred' || p.mode === 'bind' ? p.node : p.mode === 'interleave' ? p.nodes[0]! : undefined);
-    const cpuNodes = this.k.config.nodes.filter((n) => n.cpus.length > 0).map((n) => n.id);
+    return this.nearestCpuNode(spec.cpuNode ?? (p.mode === 'preferred' || p.mode === 'bind' ? p.node : p.mode === 'interleave' ? p.nodes[0]! : undefined));
+  }
+
+  /** The node with an online CPU nearest to `want` (the lowest such node without a wish). */
+  private nearestCpuNode(want: number | undefined): number {
+    const cpuNodes = this.k.numa.online.filter((n) => this.k.numa.hasCpu(n)); // offline CPUs run nothing
     if (want === undefined) return cpuNodes[0]!;
     return [...cpuNodes].sort((a, b) => this.k.numa.distance(want, a) - this.k.numa.distance(want, b) || a - b)[0]!;
+  }
+
+  /**
+   * `cpu` went offline: live processes with threads there run them on their node's online CPUs,
+   * or, when it has none left, on the nearest node that has (migrate_tasks, select_fallback_rq).
+   * @returns how many processes moved
+   */
+  migrateFromCpu(cpu: number): number {
+    let moved = 0;
+    for (const p of this.procs.values()) {
+      if (!p.alive || !p.mm.cpus.includes(cpu)) continue;
+      if (!this.k.numa.hasCpu(p.cpuNode)) p.cpuNode = this.nearestCpuNode(p.cpuNode);
+      const cpus = this.k.numa.cpusOf(p.cpuNode);
+      p.mm.cpus = cpus.slice(0, Math.max(1, Math.min(p.spec.threads, cpus.length)));
+      p.reschedule(); // fewer CPUs or a farther node: a new rate
+      moved++;
+    }
+    return moved;
   }
 
   /**
@@ -85,7 +108,6 @@ export class Tasks {
     const nrPages = spec.sizeBytes / PAGE_SIZE;
     const vma = mm.mmap(nrPages, patternOf(spec, nrPages), spec.policy);
 
-    const restore = k.vm.snapshot();
     const taken: Allocation[] = [];
     try {
       const p = spec.policy;
@@ -100,9 +122,10 @@ export class Tasks {
       }
       mm.pageTables = k.alloc.alloc(cpuNode, pageTablePages(nrPages), { movable: false, cpuNid: cpuNode });
     } catch (err) {
-      for (const a of taken) k.alloc.free(a);
-      if (mm.pageTables) k.alloc.free(mm.pageTables);
-      restore();
+      // Undo, not free: the abandoned allocations leave no pgalloc/pgfree/NUMA events behind
+      // (reclaim they caused stays done, as in the kernel).
+      for (const a of taken) k.alloc.undo(a);
+      if (mm.pageTables) k.alloc.undo(mm.pageTables);
       if (err === ENOMEM) k.log.printk(`tiersim: spawn ${spec.kind}: out of memory for ${nrPages} pages (policy ${policyString(spec.policy)}) and ${pageTablePages(nrPages)} page-table pages on node ${cpuNode}`);
       throw err;
     }
@@ -111,6 +134,10 @@ export class Tasks {
     this.accountPageTables(mm.pageTables, +1);
     this.nextMmId++;
     const proc = new Process(this.nextPid++, spec, mm, vma, cpuNode, k.clock, k.config, k.numa);
+    // Direct reclaim while populating ran in the new task (MAP_POPULATE): its start is delayed.
+    let reclaimNs = mm.pageTables.stallNs;
+    for (const a of taken) reclaimNs += a.stallNs;
+    if (reclaimNs > 0) proc.stall(reclaimNs, proc.runningThreads);
     this.byMm.set(mm.id, proc);
     proc.onExit = (pr) => this.exitMm(pr);
     this.procs.set(proc.pid, proc);
@@ -142,8 +169,8 @@ export class Tasks {
     for (let j = 0; j < taken.length; j++) {
       for (const part of taken[j]!.parts) {
         k.vm.modNode(part.block.nid, 'nr_anon_pages', part.pages);
-        k.vm.modNode(part.block.nid, 'nr_inactive_anon', part.pages);
-        if (interleave && part.block.nid === interleave[j]) k.vm.modNode(part.block.nid, 'numa_interleave', part.pages);
+        k.vm.modLru(part.block.nid, zoneIdxOfBlock(part.block), 'nr_inactive_anon', part.pages);
+        if (interleave && part.block.nid === interleave[j]) k.vm.modZone(part.block.nid, zoneIdxOfBlock(part.block), 'numa_interleave', part.pages);
       }
     }
   }
@@ -179,16 +206,22 @@ export class Tasks {
 /** Take user pages off the node anon counters (by their LRU list) before they are freed. */
 export function uncharge(k: Kernel, pfns: Int32Array | readonly number[]): void {
   const frames = k.alloc.frames;
-  // Pages per (node, list): active at 2·nid + 1, inactive at 2·nid.
-  const counts = new Float64Array(2 * (Math.max(...k.config.nodes.map((n) => n.id)) + 1));
+  const nodes = Math.max(...k.config.nodes.map((n) => n.id)) + 1;
+  // Pages per (node, zone, list): index ((nid · zones) + zone) · 2 + active.
+  const counts = new Float64Array(nodes * MAX_NR_ZONES * 2);
   for (const pfn of pfns) {
     const f = frames.peek(pfn)!;
-    counts[2 * f.block.nid + (f.flags[pfn - f.block.startPfn]! & PG_ACTIVE ? 1 : 0)]!++;
+    const b = f.block;
+    counts[(b.nid * MAX_NR_ZONES + zoneIdxOfBlock(b)) * 2 + (f.flags[pfn - b.startPfn]! & PG_ACTIVE ? 1 : 0)]!++;
   }
-  counts.forEach((pages, j) => {
-    if (pages === 0) return;
-    const nid = j >> 1;
-    k.vm.modNode(nid, 'nr_anon_pages', -pages);
-    k.vm.modNode(nid, j & 1 ? 'nr_active_anon' : 'nr_inactive_anon', -pages);
-  });
+  for (let nid = 0; nid < nodes; nid++) {
+    let anon = 0;
+    for (let z = 0; z < MAX_NR_ZONES; z++) {
+      const j = (nid * MAX_NR_ZONES + z) * 2;
+      if (counts[j]! > 0) k.vm.modLru(nid, z, 'nr_inactive_anon', -counts[j]!);
+      if (counts[j + 1]! > 0) k.vm.modLru(nid, z, 'nr_active_anon', -counts[j + 1]!);
+      anon += counts[j]! + counts[j + 1]!;
+    }
+    if (anon > 0) k.vm.modNode(nid, 'nr_anon_pages', -anon);
+  }
 }

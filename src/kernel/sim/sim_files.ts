@@ -3,7 +3,7 @@
 // kernel log (dmesg). Transaction files answer on the same open file: write a request, read
 // the result back (race-free between processes).
 import createDebug from 'debug';
-import { EINVAL, ESRCH, attr, debugfsFile, dynamicDir, seqFile, type KNode } from '../../kernfs/index.js';
+import { EINVAL, ESRCH, attr, debugfsFile, dynamicDir, indexOfName, seqFile, type KNode } from '../../kernfs/index.js';
 import { parseRangeList } from '../lib/bitmap.js';
 import { parseDurationNs } from '../lib/units.js';
 import type { Kernel } from '../kernel.js';
@@ -78,7 +78,8 @@ export function registerSimFiles(k: Kernel): void {
   const procs = dynamicDir({
     list: () => k.tasks.list().map((p) => String(p.pid)),
     lookup: (name) => {
-      const p = /^\d+$/.test(name) ? k.tasks.get(Number(name)) : undefined;
+      const pid = indexOfName(name); // a pid, exactly as procfs names it (name_to_int)
+      const p = pid === undefined ? undefined : k.tasks.get(pid);
       return p ? processDir(k, p) : undefined;
     },
   });
@@ -102,6 +103,7 @@ export function registerSimFiles(k: Kernel): void {
     }),
     spawn: debugfsFile({
       mode: 0o600,
+      rejectOffsetWrite: true, // one request per write(2) at offset 0, as DAMON's files
       show: spawnHelp,
       store: (input, ctx) => {
         const spec = parseWorkloadSpec(input, k.config.nodes.map((n) => n.id));
@@ -116,6 +118,7 @@ export function registerSimFiles(k: Kernel): void {
     }),
     migrate: debugfsFile({
       mode: 0o600,
+      rejectOffsetWrite: true,
       show: () => 'PID FROM-NODES TO-NODES\n',
       store: async (input, ctx) => {
         const { proc, from, to } = parseMigrateRequest(k, input);

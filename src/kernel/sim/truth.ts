@@ -55,6 +55,7 @@ export function registerTruthFiles(k: Kernel): void {
     'rate',
     debugfsFile({
       mode: 0o600,
+      rejectOffsetWrite: true, // one query per write(2) at offset 0
       show: () => 'TARGET(pid|paddr) START END WINDOW(e.g. 100ms) [SLICES]\n',
       store: (input, ctx) => {
         const [target, s, e, w, n] = input.trim().split(/\s+/);

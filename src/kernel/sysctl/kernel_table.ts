@@ -58,13 +58,14 @@ export class KernelSysctls {
  * (proc_root, proc_sys_root and every ctl_table directory are dr-xr-xr-x).
  */
 export function procDir(k: Kernel, path = ''): StaticDir {
-  let cur = subdir(k.root, 'proc', 0o555);
-  for (const name of path.split('/').filter((c) => c !== '')) cur = subdir(cur, name, 0o555);
+  let cur = subdir(k.root, 'proc', 0o555, 'procfs');
+  // proc/sys is proc_sysctl's (its own inode_operations: kernfs/vfs.ts)
+  for (const name of path.split('/').filter((c) => c !== '')) cur = subdir(cur, name, 0o555, cur.fs === 'procfs' && name === 'sys' ? 'sysctl' : undefined);
   return cur;
 }
 
 /** One int in a ctl_table handled by proc_dointvec_minmax, with an optional CAP_SYS_ADMIN check. */
-function intSysctl(spec: {
+export function intSysctl(spec: {
   range: IntRange;
   needsCapSysAdmin: boolean;
   get: () => number;

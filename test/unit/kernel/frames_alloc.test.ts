@@ -95,7 +95,7 @@ describe('alloc and free', () => {
 
   it('freed frames are handed out again (the cursor wraps)', () => {
     const k = bootPreset();
-    const all = k.alloc.freePages(1);
+    const all = k.alloc.allocatablePages(1, true, 'min'); // everything above the min watermark
     const a = k.alloc.alloc(1, all, { movable: true, thisNode: true });
     const some = Int32Array.from(a.pfns.subarray(0, 10));
     k.alloc.freeUserFrames(some);
@@ -174,10 +174,10 @@ describe('allocMigrationTarget', () => {
     expect(k.vm.node(nid, 'numa_hit')).toBe(hit + 1000);
   });
 
-  it('returns -1 when the node is full, without touching the other node or any counter', () => {
+  it('returns -1 when the node is down to its min watermark, without touching the other node or any counter', () => {
     const k = bootPreset();
-    k.alloc.alloc(1, k.alloc.freePages(1), { movable: true, thisNode: true });
-    expect(k.alloc.freePages(1)).toBe(0);
+    k.alloc.alloc(1, k.alloc.allocatablePages(1, true, 'min'), { movable: true, thisNode: true });
+    expect(k.alloc.freePages(1)).toBe(k.alloc.wmarkPages(1, 'min'));
     const free0 = k.alloc.freePages(0);
     const vm = k.fs.readFile('proc/vmstat');
     const nodes = nodeFiles(k);

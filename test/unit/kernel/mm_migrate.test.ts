@@ -98,9 +98,9 @@ describe('migratepages', () => {
   it('a full destination fails the page that hit ENOMEM (pgmigrate_fail) and stops that pair', async () => {
     const k = bootPreset();
     const pid = await spawn(k, 'hotset size=64M node=1');
-    const room0 = k.alloc.usableFreePages(0, true);
-    await spawn(k, `idle size=${(room0 - 20000) * 4}K node=0 policy=bind`); // leaves < 16384 after page tables
-    const room = k.alloc.freePages(0);
+    const room0 = k.alloc.allocatablePages(0, true, 'min');
+    await spawn(k, `idle size=${(room0 - 20000) * 4}K node=0 policy=bind`); // leaves < 16384 above min after page tables
+    const room = k.alloc.allocatablePages(0, true, 'min'); // migration targets go down to the min watermark
     const before = counters(k);
     const r = await migrate(k, `${pid} 1 0`);
     expect(r.pages_moved).toBe(room);

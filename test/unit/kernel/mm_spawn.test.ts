@@ -63,11 +63,11 @@ describe('frames', () => {
     expect(vmstat(k, 'pgfree') - free0).toBe(16384 + pageTablePages(16384));
   });
 
-  it('allocMigrationTarget stays on its node and answers -1 when the node is full', async () => {
+  it('allocMigrationTarget stays on its node and answers -1 when the node is at its min watermark', async () => {
     const k = bootPreset();
-    const free = k.alloc.usableFreePages(1, true);
+    const free = k.alloc.allocatablePages(1, true, 'min');
     await spawn(k, `idle size=${free * 4}K node=1 policy=bind`);
-    expect(k.alloc.freePages(1)).toBe(0);
+    expect(k.alloc.freePages(1)).toBe(k.alloc.wmarkPages(1, 'min'));
     expect(k.alloc.allocMigrationTarget(1, 0)).toBe(-1);
     const pfn = k.alloc.allocMigrationTarget(0, 0);
     expect(k.alloc.frames.blockOf(pfn)!.nid).toBe(0);
@@ -89,9 +89,9 @@ describe('spawn', () => {
     expect(numastat(k, 1, 'numa_hit') - hit1).toBe(262144);
   });
 
-  it('a preferred node that runs out falls back along the zonelist (numa_miss / numa_foreign)', async () => {
+  it('a preferred node at its low watermark falls back along the zonelist (numa_miss / numa_foreign)', async () => {
     const k = bootPreset();
-    const room = k.alloc.usableFreePages(1, true);
+    const room = k.alloc.allocatablePages(1, true, 'low');
     const [miss0, foreign1] = [numastat(k, 0, 'numa_miss'), numastat(k, 1, 'numa_foreign')];
     const p = k.tasks.get(await spawn(k, `idle size=${(room + 1000) * 4}K node=1`))!;
     expect(p.mm.residentPages(1)).toBe(room);

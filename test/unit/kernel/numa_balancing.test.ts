@@ -149,7 +149,7 @@ describe('memory tiering (numa_balancing=2) on cxl-2node', () => {
     const k = await bootTight(2, 16);
     await spawn(k, 'hotset size=256M threads=8 node=1');
     await advance(k, '3s');
-    expect(k.numab.kswapdWakeups).toBeGreaterThan(0);
+    expect(k.kswapd.node(0)!.wakeups).toBeGreaterThan(0);
     const free = k.alloc.freePages(0);
     expect(free).toBeGreaterThan(0); // stopped above the high watermark, not at zero
   });

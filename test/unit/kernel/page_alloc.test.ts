@@ -28,11 +28,12 @@ describe('page allocator', () => {
     expect(k.vm.node(1, 'numa_local')).toBe(0);
   });
 
-  it('falls back along the zonelist when a node is full: numa_miss on the giver, numa_foreign on the preferred', () => {
+  it('falls back along the zonelist when a node reaches its low watermark: numa_miss on the giver, numa_foreign on the preferred', () => {
     const k = boot();
     const free1 = k.alloc.freePages(1);
-    const a = k.alloc.alloc(1, free1 + 10, { movable: true });
-    expect(k.alloc.freePages(1)).toBe(0);
+    const room1 = k.alloc.allocatablePages(1, true, 'low');
+    const a = k.alloc.alloc(1, room1 + 10, { movable: true });
+    expect(k.alloc.freePages(1)).toBe(k.alloc.wmarkPages(1, 'low'));
     expect(k.vm.node(0, 'numa_miss')).toBe(10);
     expect(k.vm.node(1, 'numa_foreign')).toBe(10);
     k.alloc.free(a);
@@ -85,11 +86,12 @@ describe('zone order inside a node', () => {
     expect(below4g).toBe(0);
   });
 
-  it('falls to ZONE_DMA32 only when ZONE_NORMAL of the node is exhausted', async () => {
+  it('falls to ZONE_DMA32 only when ZONE_NORMAL of the node is at its low watermark', async () => {
     const k = bootPreset();
-    const normalFree = k.alloc.blocksOf(0).filter((b) => b.zone === 'Normal').reduce((n, b) => n + b.freePages, 0);
+    const normal = k.alloc.zones(0)[2]!;
+    const normalRoom = normal.freePages - normal.wmark('low') - normal.lowmemReserve[3]!;
     const before = Number(/^pgalloc_dma32 (\d+)$/m.exec(k.fs.readFile('proc/vmstat'))![1]);
-    k.alloc.alloc(0, normalFree + 5, { movable: true });
+    k.alloc.alloc(0, normalRoom + 5, { movable: true });
     expect(Number(/^pgalloc_dma32 (\d+)$/m.exec(k.fs.readFile('proc/vmstat'))![1]) - before).toBe(5);
   });
 });

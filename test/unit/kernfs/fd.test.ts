@@ -40,7 +40,9 @@ describe('sysfs attributes', () => {
     expect(fs.write(fh, Buffer.from('2\n'), 77)).toBe(2);
     expect(fs.write(fh, Buffer.alloc(5000, 0x31), 0)).toBe(4096);
     expect(fs.write(fh, Buffer.alloc(0), 0)).toBe(0);
-    expect(got.map((s) => s.length)).toEqual([2, 2, 4096]);
+    // a piece of a longer write(2) is a short write of one page too (kernfs_fop_write_iter)
+    expect(fs.write(fh, Buffer.alloc(130_000, 0x32), 4096, true)).toBe(4096);
+    expect(got.map((s) => s.length)).toEqual([2, 2, 4096, 4096]);
   });
 
   it.each([
@@ -106,6 +108,18 @@ describe('debugfs files', () => {
     const fh = fs.open('d/f', O_WRONLY);
     expect(fs.write(fh, Buffer.from('x'), 0)).toBe(1);
     expect(() => fs.write(fh, Buffer.from('x'), 1)).toThrow(EINVAL);
+  });
+
+  it.each([
+    ['a DAMON-style file', true],
+    ['a file that ignores the offset', false],
+  ])('refuse a piece that may be only part of a write(2) with EINVAL, calling no store: %s', (_what, rejectOffsetWrite) => {
+    const got: string[] = [];
+    const fs = tree({ f: debugfsFile({ mode: 0o600, store: (s) => void got.push(s), rejectOffsetWrite }) });
+    const fh = fs.open('d/f', O_WRONLY);
+    expect(() => fs.write(fh, Buffer.alloc(130_000, 0x31), 0, true)).toThrow(EINVAL);
+    expect(fs.write(fh, Buffer.alloc(100_000, 0x31), 0, false)).toBe(100_000);
+    expect(got.map((s) => s.length)).toEqual([100_000]);
   });
 
   it('without read or write methods fail read(2)/write(2) with EINVAL (open succeeds)', () => {
