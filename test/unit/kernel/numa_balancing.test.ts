@@ -4,6 +4,9 @@
 // mode switches. Virtual clock, fixed seed.
 import { describe, expect, it } from 'vitest';
 import type { Kernel } from '../../../src/kernel/kernel.js';
+import { ZONE_NORMAL } from '../../../src/kernel/mm/mmzone.js';
+
+const ZONE_DMA32 = 1;
 import { advance, bootPreset, spawn } from './boot.js';
 
 const NB = 'proc/sys/kernel/numa_balancing';
@@ -34,12 +37,19 @@ function numaStat(k: Kernel, pid: number, name: string): number {
   return Number(line!.split(' ')[1]);
 }
 
-/** Boot with numa_balancing = `mode` and node 0 filled by a bound idle process, leaving `freeMiB`. */
-async function bootTight(mode: number, freeMiB: number, preset = 'cxl-2node'): Promise<Kernel> {
+/**
+ * Boot with numa_balancing = `mode` and node 0 filled by a bound idle process so that a
+ * promotion can take about `roomMiB` before migrate_balanced_pgdat() refuses: the allocation
+ * takes ZONE_NORMAL down to its low watermark, then ZONE_DMA32, which keeps `roomMiB` above
+ * its high watermark plus its lowmem reserve against movable pages.
+ */
+async function bootTight(mode: number, roomMiB: number, preset = 'cxl-2node'): Promise<Kernel> {
   const k = bootPreset(preset);
   k.fs.writeFile(NB, `${mode}\n`);
+  const dma32 = k.alloc.zones(0)[ZONE_DMA32]!;
+  const leave = (roomMiB * 1024 * 1024) / 4096 + dma32.wmark('high') - dma32.wmark('low');
   // Its page tables (one page per 512, plus the upper levels) come out of node 0 too.
-  const pages = Math.floor(((k.alloc.usableFreePages(0, true) - (freeMiB * 1024 * 1024) / 4096 - 4) * 512) / 513);
+  const pages = Math.floor(((k.alloc.allocatablePages(0, true, 'low') - leave - 8) * 512) / 513);
   await spawn(k, `idle size=${pages * 4}K node=0 policy=bind`);
   return k;
 }
@@ -78,7 +88,7 @@ describe('memory tiering (numa_balancing=2) on cxl-2node', () => {
   });
 
   it('with little DRAM free, the hot set’s top-tier share rises while cold pages stay on CXL (sim/truth/placement)', async () => {
-    const k = await bootTight(2, 240);
+    const k = await bootTight(2, 140);
     const pid = await spawn(k, 'hotset size=1G threads=8 hot=0.1 share=0.95 node=1');
     await advance(k, '6s');
     const rows = k.fs.readFile(`sim/processes/${pid}/placement`).split('\n').filter((l) => /^\d/.test(l)).map((l) => l.split(' '));
@@ -102,7 +112,7 @@ describe('memory tiering (numa_balancing=2) on cxl-2node', () => {
   });
 
   it('numa_balancing_promote_rate_limit_MBps=1 caps promotions at 256 pages a second', async () => {
-    const k = await bootTight(2, 400);
+    const k = await bootTight(2, 300);
     k.fs.writeFile('proc/sys/kernel/numa_balancing_promote_rate_limit_MBps', '1\n');
     await spawn(k, 'hotset size=1G threads=8 node=1');
     await advance(k, '3s');
@@ -119,7 +129,7 @@ describe('memory tiering (numa_balancing=2) on cxl-2node', () => {
     ['the default 1000 ms', '1000', 0.9, 1],
   ])('hot_threshold_ms = %s promotes that share of the scanned pages', async (_name, ms, lo, hi) => {
     // Room for the whole workload, but less than the free-space shortcut's 1 GiB above WMARK_PROMO.
-    const k = await bootTight(2, 600);
+    const k = await bootTight(2, 500);
     k.fs.writeFile(`${DBG}/hot_threshold_ms`, `${ms}\n`);
     // ~30 accesses/s per page: a fault comes some tens of ms after the scan.
     await spawn(k, 'hotset size=256M threads=1 hot=0.5 share=0.5 node=1');
@@ -146,12 +156,13 @@ describe('memory tiering (numa_balancing=2) on cxl-2node', () => {
   });
 
   it('a full top tier fails the promotion and wakes kswapd on it', async () => {
-    const k = await bootTight(2, 16);
+    const k = await bootTight(2, 4);
     await spawn(k, 'hotset size=256M threads=8 node=1');
     await advance(k, '3s');
     expect(k.kswapd.node(0)!.wakeups).toBeGreaterThan(0);
-    const free = k.alloc.freePages(0);
-    expect(free).toBeGreaterThan(0); // stopped above the high watermark, not at zero
+    const dma32 = k.alloc.zones(0)[ZONE_DMA32]!;
+    expect(dma32.freePages).toBeGreaterThan(dma32.wmark('high')); // stopped above the high watermark
+    expect(k.alloc.zones(0)[ZONE_NORMAL]!.freePages).toBeGreaterThan(0);
   });
 
   it('switching the mode at runtime takes effect at the next scan', async () => {
