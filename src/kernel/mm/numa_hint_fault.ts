@@ -64,6 +64,11 @@ export function vmaNumaState(vma: Vma): VmaNumaState {
   return st;
 }
 
+/** Drop a dead process's per-page NUMA state (its VMAs stay listed with the process). */
+export function releaseVmaNumaState(vma: Vma): void {
+  vmaStates.delete(vma);
+}
+
 /** Pages one scan marked, grouped by access weight. */
 export class FaultRange {
   readonly classes: FaultClass[] = [];

@@ -13,7 +13,7 @@ import createDebug from 'debug';
 import { PAGE_SIZE, costNs } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import { NO_PFN, type Vma } from '../mm/mm.js';
-import { CPUPID_ACCESS_TIME, HintFaultQueue, policyMigratesOnFault, vmaNumaState } from '../mm/numa_hint_fault.js';
+import { CPUPID_ACCESS_TIME, HintFaultQueue, policyMigratesOnFault, releaseVmaNumaState, vmaNumaState } from '../mm/numa_hint_fault.js';
 import type { NumaTask } from './fair_numa.js';
 import { NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL } from './numa_balancing.js';
 
@@ -46,6 +46,7 @@ function tick(k: Kernel, t: NumaTask): void {
   const proc = t.proc;
   if (!proc.alive) {
     t.faultQueue?.clear();
+    for (const vma of proc.mm.vmas) releaseVmaNumaState(vma);
     return;
   }
   const now = k.clock.nowNs;
