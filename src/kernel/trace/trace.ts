@@ -7,6 +7,7 @@
 import createDebug from 'debug';
 import { EINVAL, StaticDir, debugfsFile, subdir } from '../../kernfs/index.js';
 import type { Kernel } from '../kernel.js';
+import { debugfsRoot } from '../sched/numa_balancing.js';
 
 const trace = createDebug('tiersim:trace');
 
@@ -153,10 +154,17 @@ function parseUlong(input: string): number {
   return Number(t);
 }
 
+/** TRACE_MODE_WRITE / TRACE_MODE_READ (5.17+: no permission bits for others). */
+const TRACE_MODE_WRITE = 0o640;
+const TRACE_MODE_READ = 0o440;
+/** tracefs_create_dir(): rwxr-x---; the tracefs root itself is TRACEFS_DEFAULT_MODE, 0700. */
+const TRACE_DIR_MODE = 0o750;
+const TRACEFS_DEFAULT_MODE = 0o700;
+
 /** An enable file: "0" or "1" ("X" for a system with some events on), EINVAL for anything else. */
 function enableFile(get: () => string, set: (on: boolean) => void) {
   return debugfsFile({
-    mode: 0o644,
+    mode: TRACE_MODE_WRITE,
     show: () => `${get()}\n`,
     store: (input) => {
       const v = parseUlong(input);
@@ -169,24 +177,25 @@ function enableFile(get: () => string, set: (on: boolean) => void) {
 /** tracefs for the kernel's trace buffer (both mount points show the same tree). */
 export function registerTracing(k: Kernel): void {
   const buf = k.trace;
-  const dir = new StaticDir({}, 0o700);
+  // tracefs answers the VFS like debugfs (no create, no unlink outside instances/).
+  const dir = new StaticDir({}, TRACEFS_DEFAULT_MODE, 'debugfs');
   dir.set('trace', debugfsFile({
-    mode: 0o644,
+    mode: TRACE_MODE_WRITE,
     show: () => buf.show(),
     // `echo > trace` truncates (O_TRUNC resets the buffer); tracing_write_stub accepts the data.
     store: () => buf.clear(),
   }));
   dir.set('tracing_on', debugfsFile({
-    mode: 0o644,
+    mode: TRACE_MODE_WRITE,
     show: () => `${buf.tracingOn ? 1 : 0}\n`,
     store: (input) => {
       buf.tracingOn = parseUlong(input) !== 0; // rb_simple_write: any non-zero value turns it on
     },
   }));
   const all = Object.entries(TRACE_EVENTS).flatMap(([sys, evs]) => evs.map((e) => [sys, e] as const));
-  dir.set('available_events', debugfsFile({ mode: 0o444, show: () => all.map(([s, e]) => `${s}:${e}\n`).join('') }));
+  dir.set('available_events', debugfsFile({ mode: TRACE_MODE_READ, show: () => all.map(([s, e]) => `${s}:${e}\n`).join('') }));
   dir.set('set_event', debugfsFile({
-    mode: 0o644,
+    mode: TRACE_MODE_WRITE,
     show: () => buf.enabledEvents().map((e) => `${e}\n`).join(''),
     store: (input) => {
       const words = input.split(/\s+/).filter((w) => w !== '');
@@ -205,20 +214,20 @@ export function registerTracing(k: Kernel): void {
       }
     },
   }));
-  const events = subdir(dir, 'events', 0o755);
+  const events = subdir(dir, 'events', TRACE_DIR_MODE);
   const mixed = (list: ReadonlyArray<readonly [string, string]>) => {
     const on = list.filter(([s, e]) => buf.isEnabled(s, e)).length;
     return on === 0 ? '0' : on === list.length ? '1' : 'X';
   };
   events.set('enable', enableFile(() => mixed(all), (on) => all.forEach(([s, e]) => buf.setEnabled(s, e, on))));
   for (const [sys, evs] of Object.entries(TRACE_EVENTS)) {
-    const sdir = subdir(events, sys, 0o755);
+    const sdir = subdir(events, sys, TRACE_DIR_MODE);
     const list = evs.map((e) => [sys, e] as const);
     sdir.set('enable', enableFile(() => mixed(list), (on) => list.forEach(([s, e]) => buf.setEnabled(s, e, on))));
     for (const ev of evs) {
-      subdir(sdir, ev, 0o755).set('enable', enableFile(() => (buf.isEnabled(sys, ev) ? '1' : '0'), (on) => buf.setEnabled(sys, ev, on)));
+      subdir(sdir, ev, TRACE_DIR_MODE).set('enable', enableFile(() => (buf.isEnabled(sys, ev) ? '1' : '0'), (on) => buf.setEnabled(sys, ev, on)));
     }
   }
-  subdir(k.dir('sys/kernel'), 'debug', 0o700).set('tracing', dir);
+  debugfsRoot(k).set('tracing', dir);
   k.dir('sys/kernel').set('tracing', dir);
 }
