@@ -100,3 +100,22 @@ describe.skipIf(!HAS_FUSE)(`DAMON debugfs through the mount${HAS_FUSE ? '' : ` â
     expect(r.stdout).toBe('target-ok\non\noff\n');
   });
 });
+
+describe.skipIf(!HAS_FUSE)(`tiersim mount --damon-abi${HAS_FUSE ? '' : ` â€” ${NO_FUSE_REASON}`}`, () => {
+  // Every documented choice mounts from the command line and presents its generation's files.
+  it.each([
+    ['union', 'attrs init_regions kdamond_pid mk_contexts monitor_on pids record rm_contexts schemes target_ids'],
+    ['2020', 'attrs init_regions monitor_on pids record schemes'],
+    ['5.15', 'attrs init_regions kdamond_pid mk_contexts monitor_on rm_contexts schemes target_ids'],
+    ['5.18', 'attrs init_regions kdamond_pid mk_contexts monitor_on rm_contexts schemes target_ids'],
+  ])('--damon-abi %s mounts and lists %s', async (abi, files) => {
+    const server = await startMount(['--damon-abi', abi]);
+    try {
+      const r = await bash('ls "$M/sys/kernel/debug/damon" | sort | tr "\\n" " "; cat "$M/sys/kernel/debug/damon/attrs"', { env: { M: server.dir } });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(`${files} ${abi === '5.15' || abi === '5.18' ? '5000 100000 60000000 10 1000' : '5000 100000 1000000 10 1000'}\n`);
+    } finally {
+      await stopMount(server);
+    }
+  });
+});
