@@ -17,14 +17,20 @@ export interface ScanResult {
 
 /** isspace() of the kernel's ctype table (lib/ctype.c): \t \n \v \f \r, space and 0xA0. */
 export function kIsSpace(c: string | undefined): boolean {
-  if (c === undefined) return false;
-  const x = c.charCodeAt(0);
-  return (x >= 9 && x <= 13) || x === 32 || x === 0xa0;
+  return c !== undefined && isSpaceCode(c.charCodeAt(0));
 }
 
-const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
+const isSpaceCode = (x: number) => (x >= 9 && x <= 13) || x === 32 || x === 0xa0;
+const isDigitCode = (x: number) => x >= 48 && x <= 57;
+const POW10 = Array.from({ length: 16 }, (_, i) => 10n ** BigInt(i));
 /** SHRT_MAX: %s's default field width. */
 const SHRT_MAX = 32767;
+
+/** Where the C string ends: the first NUL, or the end of the input. */
+function cStringEnd(input: string): number {
+  const nul = input.indexOf('\0');
+  return nul < 0 ? input.length : nul;
+}
 
 /**
  * sscanf(`input` from offset `at`, `fmt`), %n counting from `at`. The input ends at its first
@@ -32,21 +38,26 @@ const SHRT_MAX = 32767;
  * l/ll) stop the scan, as an unknown conversion does in the kernel.
  */
 export function sscanf(input: string, fmt: string, at = 0): ScanResult {
-  const ch = (i: number): string | undefined => (i < input.length && input[i] !== '\0' ? input[i] : undefined);
+  return scan(input, fmt, at, cStringEnd(input));
+}
+
+/** vsscanf over input[at, limit): a character code of 0 past `limit` is the C string's NUL. */
+function scan(input: string, fmt: string, at: number, limit: number): ScanResult {
+  const code = (i: number) => (i < limit ? input.charCodeAt(i) : 0);
   const values: ScanValue[] = [];
   let n = 0;
   let s = at;
   let f = 0;
   const skipSpaces = () => {
-    while (kIsSpace(ch(s))) s++;
+    while (isSpaceCode(code(s))) s++;
   };
   while (f < fmt.length) {
-    if (kIsSpace(fmt[f])) {
-      while (kIsSpace(fmt[f])) f++;
+    if (isSpaceCode(fmt.charCodeAt(f))) {
+      while (isSpaceCode(fmt.charCodeAt(f))) f++;
       skipSpaces();
     }
     if (f < fmt.length && fmt[f] !== '%') {
-      if (fmt[f++] !== ch(s++)) break; // anything that is not a conversion must match exactly
+      if (fmt.charCodeAt(f++) !== code(s++)) break; // anything that is not a conversion must match exactly
       continue;
     }
     if (f >= fmt.length) break;
@@ -66,11 +77,11 @@ export function sscanf(input: string, fmt: string, at = 0): ScanResult {
       values.push(BigInt(s - at));
       continue;
     }
-    if (ch(s) === undefined) break; // nothing left to convert
+    if (code(s) === 0) break; // nothing left to convert
     if (conv === 's') {
       skipSpaces();
       const from = s;
-      while (ch(s) !== undefined && !kIsSpace(ch(s)) && s - from < SHRT_MAX) s++;
+      while (code(s) !== 0 && !isSpaceCode(code(s)) && s - from < SHRT_MAX) s++;
       values.push(input.slice(from, s));
       n++;
       continue;
@@ -78,12 +89,17 @@ export function sscanf(input: string, fmt: string, at = 0): ScanResult {
     if (conv !== 'd' && conv !== 'u') return { n, values }; // not a conversion we model: stop
     const signed = conv === 'd';
     skipSpaces();
-    const negative = signed && ch(s) === '-';
+    const negative = signed && code(s) === 45; // '-'
     const first = negative ? s + 1 : s;
-    if (!isDigit(ch(first))) break;
+    if (!isDigitCode(code(first))) break;
     let end = first;
+    while (isDigitCode(code(end))) end++;
+    // res = res * 10 + digit mod 2^64, taken 15 digits at a time (exact in a double).
     let v = 0n;
-    while (isDigit(ch(end))) v = BigInt.asUintN(64, v * 10n + BigInt(input.charCodeAt(end++) - 48));
+    for (let i = first; i < end; i += 15) {
+      const j = Math.min(end, i + 15);
+      v = BigInt.asUintN(64, v * POW10[j - i]! + BigInt(Number(input.slice(i, j))));
+    }
     if (negative) v = BigInt.asUintN(64, -v);
     const bits = qualifier === '' ? 32 : 64;
     values.push(signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v));
@@ -98,10 +114,11 @@ export function sscanf(input: string, fmt: string, at = 0): ScanResult {
  * if (ret != fields) break; pos += parsed; }`, at most `max` times. `fmt` must end in %n.
  */
 export function sscanfEach(input: string, fmt: string, fields: number, max = Infinity): ScanValue[][] {
+  const limit = cStringEnd(input);
   const out: ScanValue[][] = [];
   let pos = 0;
   while (out.length < max && pos < input.length) {
-    const r = sscanf(input, fmt, pos);
+    const r = scan(input, fmt, pos, limit);
     if (r.n !== fields) break;
     out.push(r.values.slice(0, fields));
     pos += Number(r.values[fields]);
