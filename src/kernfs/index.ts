@@ -2,7 +2,7 @@
 export {
   KernelError, isKernelError,
   EPERM, ENOENT, ESRCH, EIO, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, ENOTDIR, EISDIR,
-  EINVAL, ENOSPC, ESPIPE, EROFS, ERANGE, ENODEV, ENOTSUP, ETIMEDOUT,
+  EINVAL, ENOSPC, ESPIPE, EROFS, ERANGE, ENODEV, EOVERFLOW, ENOTSUP, ETIMEDOUT,
 } from './errno.js';
 export {
   ROOT, StaticDir, mkdirp, subdir, attr, seqFile, sysctlFile, debugfsFile, symlink, dir, dynamicDir, overlayDir,

@@ -1,9 +1,10 @@
 // Workload specs as written to sim/spawn: `abench size=8G threads=64 iters=512 delay_us=1 node=1`.
 // Parsing and the canonical form shown in sim/processes/<pid>/workload. A bad spec is EINVAL
 // with a message naming the key, which the caller puts in the kernel log.
-import { formatRangeList, parseRangeList } from '../lib/bitmap.js';
+import { isKernelError } from '../../kernfs/index.js';
+import { formatRangeList, parseBitmapList } from '../lib/bitmap.js';
 import { formatSize, parseDurationNs, parseSize } from '../lib/units.js';
-import { PAGE_SIZE } from '../config/machine.js';
+import { MAX_NUMNODES, PAGE_SIZE } from '../config/machine.js';
 
 export const WORKLOAD_KINDS = ['abench', 'memhog', 'hotset', 'zipf', 'idle'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
@@ -120,8 +121,10 @@ export function parseWorkloadSpec(line: string, nodeIds: readonly number[]): Wor
   const il = kv.get('interleave');
   let policy: MemPolicy;
   if (il !== undefined) {
-    const nodes = parseRangeList(il);
-    if (!nodes || nodes.length === 0 || nodes.some((n) => !nodeIds.includes(n))) return bad('interleave', `must be a list of nodes such as 0-1 (nodes: ${nodeIds.join(',')})`);
+    // mpol_parse_str(): nodelist_parse() over MAX_NUMNODES bits, then a subset of N_MEMORY.
+    const nodes = parseBitmapList(il, MAX_NUMNODES);
+    if (isKernelError(nodes)) return bad('interleave', `${nodes.code}: must be a node list such as 0-1 with ids below MAX_NUMNODES (${MAX_NUMNODES}) (nodes: ${nodeIds.join(',')})`);
+    if (nodes.length === 0 || nodes.some((n) => !nodeIds.includes(n))) return bad('interleave', `must be a list of nodes such as 0-1 (nodes: ${nodeIds.join(',')})`);
     if (node >= 0 || policyWord !== undefined) return bad('interleave', 'cannot be combined with node= or policy=');
     policy = { mode: 'interleave', nodes };
   } else if (policyWord !== undefined && policyWord !== 'preferred' && policyWord !== 'bind' && policyWord !== 'local') {

@@ -2,7 +2,7 @@
 // stepping in virtual time only, the spawn help, file modes, and a process's state, run time
 // and progress.
 import { describe, expect, it } from 'vitest';
-import { EINVAL } from '../../../src/kernfs/index.js';
+import { EINVAL, EOVERFLOW, ERANGE } from '../../../src/kernfs/index.js';
 import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
 import { WORKLOAD_KINDS } from '../../../src/kernel/workload/spec.js';
 import { advance, bootPreset, presetConfig, spawn } from './boot.js';
@@ -169,5 +169,45 @@ describe('process state, runtime and progress', () => {
     const k = bootPreset();
     expect(() => k.fs.readFile('sim/processes/1000/state')).toThrow();
     expect(() => k.fs.readFile('sim/processes/abc/state')).toThrow();
+  });
+});
+
+describe('node lists are bitmap_parselist over MAX_NUMNODES bits (nodelist_parse)', () => {
+  it.each([
+    ['a range past MAX_NUMNODES is ERANGE, never expanded', '1000 0-999999999 0', ERANGE],
+    ['a node id of MAX_NUMNODES is ERANGE', '1000 1 1024', ERANGE],
+    ['a number over UINT_MAX is EOVERFLOW', '1000 1 0-99999999999999999999', EOVERFLOW],
+    ['a malformed list is EINVAL', '1000 1-x 0', EINVAL],
+    ['a node below MAX_NUMNODES without memory is EINVAL', '1000 1 1023', EINVAL],
+    ['N (MAX_NUMNODES - 1) names a node without memory: EINVAL', '1000 N 0', EINVAL],
+    ['all names nodes without memory: EINVAL', '1000 all 0', EINVAL],
+  ])('sim/migrate: %s (%j)', async (_rule, request, errno) => {
+    const k = bootPreset();
+    await spawn(k, 'hotset size=4M node=1');
+    const moved = k.vm.event('pgmigrate_success');
+    await expect(k.fs.transact('sim/migrate', request)).rejects.toBe(errno);
+    expect(k.vm.event('pgmigrate_success')).toBe(moved);
+    expect(lastDmesg(k)).toMatch(/tiersim: migrate: /);
+    // The kernel still answers: a good request right after moves the pages.
+    expect(await k.fs.transact('sim/migrate', '1000 1 0')).toMatch(/^pages_moved 1024$/m);
+  });
+
+  it.each([
+    ['0-999999999', /bad interleave=0-999999999: ERANGE/],
+    ['1024', /bad interleave=1024: ERANGE/],
+    ['0-4294967296', /bad interleave=0-4294967296: EOVERFLOW/],
+    ['0-1023', /bad interleave=0-1023: must be a list of nodes/],
+    ['', /bad interleave=: must be a list of nodes/],
+  ])('sim/spawn interleave=%s is EINVAL, dmesg says why, nothing is spawned', (list, message) => {
+    const k = bootPreset();
+    expect(() => k.fs.writeFile('sim/spawn', `idle size=4M interleave=${list}\n`)).toThrow(EINVAL);
+    expect(lastDmesg(k)).toMatch(message);
+    expect(k.tasks.list()).toEqual([]);
+  });
+
+  it('interleave takes the parser\'s full syntax: 0-1:1/2 is node 0 only', async () => {
+    const k = bootPreset();
+    const pid = await spawn(k, 'idle size=4M interleave=0-1:1/2');
+    expect(k.fs.readFile(`sim/processes/${pid}/numa_maps`)).toMatch(/interleave:0 anon=1024 .* N0=1024 /);
   });
 });
