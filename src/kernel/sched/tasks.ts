@@ -73,10 +73,17 @@ export class Tasks {
    */
   spawn(spec: WorkloadSpec): Process {
     const k = this.k;
+    const nrPages = spec.sizeBytes / PAGE_SIZE;
+    // __vm_enough_memory() (mm/util.c), OVERCOMMIT_GUESS: more than all RAM (no swap here) is
+    // ENOMEM at mmap time, before a page table or access pattern is built for it.
+    const totalram = k.config.nodes.reduce((n, node) => n + k.alloc.managedPages(node.id), 0);
+    if (nrPages > totalram) {
+      k.log.printk(`tiersim: spawn ${spec.kind}: out of memory: ${nrPages} pages is more than all memory (${totalram} pages)`);
+      throw ENOMEM;
+    }
     const cpuNode = this.cpuNodeFor(spec);
     const nodeCpus = k.numa.cpusOf(cpuNode);
     const mm = new Mm(this.nextMmId, k.alloc.frames, nodeCpus.slice(0, Math.max(1, Math.min(spec.threads, nodeCpus.length))), this.nodeSlots);
-    const nrPages = spec.sizeBytes / PAGE_SIZE;
     const vma = mm.mmap(nrPages, patternOf(spec, nrPages), spec.policy);
 
     const restore = k.vm.snapshot();

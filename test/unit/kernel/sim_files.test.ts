@@ -2,7 +2,7 @@
 // stepping in virtual time only, the spawn help, file modes, and a process's state, run time
 // and progress.
 import { describe, expect, it } from 'vitest';
-import { EINVAL, EOVERFLOW, ERANGE } from '../../../src/kernfs/index.js';
+import { EINVAL, ENOMEM, EOVERFLOW, ERANGE } from '../../../src/kernfs/index.js';
 import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
 import { WORKLOAD_KINDS } from '../../../src/kernel/workload/spec.js';
 import { advance, bootPreset, presetConfig, spawn } from './boot.js';
@@ -209,5 +209,50 @@ describe('node lists are bitmap_parselist over MAX_NUMNODES bits (nodelist_parse
     const k = bootPreset();
     const pid = await spawn(k, 'idle size=4M interleave=0-1:1/2');
     expect(k.fs.readFile(`sim/processes/${pid}/numa_maps`)).toMatch(/interleave:0 anon=1024 .* N0=1024 /);
+  });
+});
+
+describe('spawn values that set an event rate or a size are bounded by what the model serves', () => {
+  it.each([
+    ['hotset size=4M phase=1ns', /bad phase=1ns: must be 0 \(the hot set never moves\) or at least 1ms/],
+    ['hotset size=4M phase=999us', /bad phase=999us/],
+    ['abench size=4M delay_us=1000000001', /bad delay_us=1000000001: must be an integer in 0\.\.1000000000/],
+    ['abench size=4K iters=9007199254740991 accesses=2', /iters × accesses must be at most 2\^53 - 1/],
+  ])('%j is EINVAL and dmesg gives the bound', (spec, message) => {
+    const k = bootPreset();
+    expect(() => k.fs.writeFile('sim/spawn', `${spec}\n`)).toThrow(EINVAL);
+    expect(lastDmesg(k)).toMatch(message);
+    expect(k.tasks.list()).toEqual([]);
+  });
+
+  it.each(['hotset size=4M phase=1ms', 'hotset size=4M phase=0', 'abench size=4M delay_us=1000000000'])('%j is accepted', async (spec) => {
+    const k = bootPreset();
+    expect(await spawn(k, spec)).toBe(1000);
+  });
+
+  it.each(['abench size=1000T', 'zipf size=100G'])('%j asks for more than all memory: ENOMEM before anything is built for it', (spec) => {
+    const k = bootPreset();
+    const free = k.fs.readFile('proc/meminfo');
+    expect(() => k.fs.writeFile('sim/spawn', spec)).toThrow(ENOMEM);
+    expect(lastDmesg(k)).toMatch(/out of memory: \d+ pages is more than all memory \(\d+ pages\)/);
+    expect(k.fs.readFile('proc/meminfo')).toBe(free);
+    expect(k.tasks.list()).toEqual([]);
+  });
+
+  it('a hot-set phase change gives every node the weight sum a page walk gives (chunk counts, not a walk)', async () => {
+    const k = bootPreset();
+    const pid = await spawn(k, 'hotset size=8M hot=0.3 phase=1ms interleave=0-1');
+    await k.fs.transact('sim/migrate', `${pid} 0 1`); // pages move: the counts follow map/unmap
+    await k.fs.transact('sim/migrate', `${pid} 1 0`);
+    const p = k.tasks.get(pid)!;
+    for (const phase of [1, 2, 3, 7]) {
+      p.vma.setPhase(phase, k.alloc.frames);
+      const walk = new Float64Array(p.vma.nodeWeight.length);
+      for (let i = 0; i < p.vma.nrPages; i++) {
+        const pfn = p.vma.pt[i]!;
+        if (pfn >= 0) walk[k.alloc.frames.blockOf(pfn)!.nid]! += p.vma.pattern.weight(i, phase);
+      }
+      walk.forEach((w, nid) => expect(p.vma.nodeWeight[nid]).toBeCloseTo(w, 12));
+    }
   });
 });
