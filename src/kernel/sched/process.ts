@@ -89,6 +89,11 @@ export class Process {
     return this.state === 'running' || this.state === 'sleeping';
   }
 
+  /** Oldest time the progress history still covers: doneAt() is flat before it. */
+  get historyStartNs(): number {
+    return this.segs[0]!.t;
+  }
+
   /** Accesses done by simulated time `t` (exact for the last HISTORY rate changes). */
   doneAt(t: number): number {
     const segs = this.segs;
