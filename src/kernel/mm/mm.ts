@@ -14,31 +14,58 @@ const MMAP_BASE_VPN = MMAP_BASE / PAGE_SIZE;
 export const NO_PFN = -1;
 /** Pages per chunk of the per-node mapped-page counts: one page-table page (PTRS_PER_PTE). */
 const CHUNK_PAGES = 512;
+/** What a VMA accesses once its mapping is torn down (exit_mmap): nothing. */
+const UNMAPPED: AccessPattern = { order: 'none', nrPages: 0, weight: () => 0, rangeWeight: () => 0 };
 
 export class Vma {
-  /** pfn mapped at page i of the VMA, or NO_PFN. */
-  readonly pt: Int32Array;
+  /** pfn mapped at page i of the VMA, or NO_PFN (empty once the mapping is torn down). */
+  private ptes: Int32Array;
+  private accessPattern: AccessPattern;
   /** Mapped pages per node id. */
   readonly nodePages: Float64Array;
   /** Sum of the pattern's weights of the pages on each node (current phase). */
   readonly nodeWeight: Float64Array;
   /** Mapped pages per (512-page chunk, node): a phase change counts per node without a page walk. */
-  private readonly chunkPages: Uint32Array;
+  private chunkPages: Uint32Array;
   phase = 0;
   /** madvise(MADV_HUGEPAGE / MADV_NOHUGEPAGE) advice last applied (DAMOS hugepage/nohugepage). */
   advice: 'hugepage' | 'nohugepage' | undefined;
 
   constructor(
     readonly startVpn: number,
-    readonly nrPages: number,
-    readonly pattern: AccessPattern,
+    nrPages: number,
+    pattern: AccessPattern,
     readonly policy: MemPolicy,
     nodeSlots: number,
   ) {
-    this.pt = new Int32Array(nrPages).fill(NO_PFN);
+    this.ptes = new Int32Array(nrPages).fill(NO_PFN);
+    this.accessPattern = pattern;
     this.nodePages = new Float64Array(nodeSlots);
     this.nodeWeight = new Float64Array(nodeSlots);
     this.chunkPages = new Uint32Array(Math.ceil(nrPages / CHUNK_PAGES) * nodeSlots);
+  }
+
+  /** The page table: pfn mapped at page i, or NO_PFN. */
+  get pt(): Int32Array {
+    return this.ptes;
+  }
+
+  get nrPages(): number {
+    return this.ptes.length;
+  }
+
+  get pattern(): AccessPattern {
+    return this.accessPattern;
+  }
+
+  /**
+   * The mapping is gone (exit_mmap, after every page was unmapped): drop the page table, the
+   * chunk counts and the pattern's tables so a finished process keeps only its result.
+   */
+  release(): void {
+    this.ptes = new Int32Array(0);
+    this.chunkPages = new Uint32Array(0);
+    this.accessPattern = UNMAPPED;
   }
 
   get start(): number {
@@ -150,6 +177,12 @@ export class Mm {
     vma.countPage(i, nid, -1);
     vma.nodeWeight[nid]! -= vma.pattern.weight(i, vma.phase);
     return pfn;
+  }
+
+  /** exit_mmap: tear every mapping down (their pages must already be unmapped and freed). */
+  release(): void {
+    for (const v of this.vmas) v.release();
+    this.vmas.length = 0;
   }
 
   /** Resident pages per node id over all VMAs. */

@@ -211,7 +211,8 @@ export class Process {
   private finish(state: 'done' | 'killed', atNs: number): void {
     // A finished workload did all its work (the end time was rounded up to a whole ns).
     const done = state === 'done' && Number.isFinite(this.totalAccesses) ? this.totalAccesses : this.doneAt(atNs);
-    this.push({ t: atNs, done, resume: atNs, rate: 0 });
+    // Only the result is kept: progress is flat from here on, so the history goes.
+    this.segs = [{ t: atNs, done, resume: atNs, rate: 0 }];
     this.state = state;
     this.endNs = atNs;
     this.completion?.cancel();

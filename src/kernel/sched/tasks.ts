@@ -16,6 +16,12 @@ import { Process } from './process.js';
 const trace = createDebug('tiersim:sched');
 /** First pid handed out: init and the boot-time kernel threads sit below. */
 export const FIRST_PID = 1000;
+/**
+ * Finished processes kept listed with their result (state, run time, progress, workload).
+ * A script reads a result soon after the process ends; older ones are reaped, as a parent's
+ * wait() reaps a zombie, so spawn/kill loops hold bounded memory (about 1 KiB per entry).
+ */
+export const MAX_FINISHED = 1024;
 
 function patternOf(spec: WorkloadSpec, nrPages: number): AccessPattern {
   switch (spec.kind) {
@@ -32,6 +38,8 @@ export class Tasks {
   private nextPid = FIRST_PID;
   private nextMmId = 1;
   private readonly byMm = new Map<number, Process>();
+  /** Pids of finished processes still listed, oldest first. */
+  private readonly finished: number[] = [];
   private readonly nodeSlots: number;
 
   constructor(private readonly k: Kernel) {
@@ -47,7 +55,7 @@ export class Tasks {
     return this.procs.get(pid);
   }
 
-  /** Every process ever spawned, by pid (finished ones stay listed with their result). */
+  /** Live processes and the last MAX_FINISHED finished ones, by pid. */
   list(): Process[] {
     return [...this.procs.values()];
   }
@@ -170,7 +178,14 @@ export class Tasks {
     this.accountPageTables(mm.pageTables, -1);
     if (mm.pageTables) k.alloc.free(mm.pageTables);
     mm.pageTables = undefined;
+    mm.release();
     this.byMm.delete(mm.id);
+    this.finished.push(p.pid);
+    while (this.finished.length > MAX_FINISHED) {
+      const old = this.finished.shift()!;
+      this.procs.delete(old);
+      trace('reap pid %d', old);
+    }
     k.log.printk(`tiersim: pid ${p.pid} (${p.comm}) ${p.state === 'done' ? 'exited' : 'killed'} after ${(p.runtimeNs / 1e9).toFixed(6)} s`);
     trace('exit pid %d (%s) runtime %d ns', p.pid, p.state, p.runtimeNs);
   }

@@ -2,7 +2,8 @@
 // stepping in virtual time only, the spawn help, file modes, and a process's state, run time
 // and progress.
 import { describe, expect, it } from 'vitest';
-import { EINVAL, ENOMEM, EOVERFLOW, ERANGE } from '../../../src/kernfs/index.js';
+import { EINVAL, ENOENT, ENOMEM, EOVERFLOW, ERANGE } from '../../../src/kernfs/index.js';
+import { MAX_FINISHED } from '../../../src/kernel/sched/tasks.js';
 import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
 import { WORKLOAD_KINDS } from '../../../src/kernel/workload/spec.js';
 import { advance, bootPreset, presetConfig, spawn } from './boot.js';
@@ -254,5 +255,44 @@ describe('spawn values that set an event rate or a size are bounded by what the 
       }
       walk.forEach((w, nid) => expect(p.vma.nodeWeight[nid]).toBeCloseTo(w, 12));
     }
+  });
+});
+
+describe('finished processes: the last MAX_FINISHED stay listed with their result, older ones are reaped', () => {
+  it(`after ${MAX_FINISHED + 100} spawn/kill cycles only the last ${MAX_FINISHED} finished ones and the live ones are listed`, async () => {
+    const k = bootPreset();
+    const keeper = await spawn(k, 'idle size=4M'); // alive throughout: never reaped
+    const pids: number[] = [];
+    for (let i = 0; i < MAX_FINISHED + 100; i++) {
+      const pid = await spawn(k, 'abench size=4K iters=0');
+      k.fs.writeFile(`sim/processes/${pid}/kill`, '9');
+      pids.push(pid);
+    }
+    const listed = k.fs.readdir('sim/processes').map(Number);
+    expect(listed).toHaveLength(MAX_FINISHED + 1);
+    expect(listed).toContain(keeper);
+    expect(listed).toEqual(expect.arrayContaining(pids.slice(-MAX_FINISHED)));
+    expect(() => k.fs.readFile(`sim/processes/${pids[99]}/state`)).toThrow(ENOENT);
+    expect(k.fs.readFile(`sim/processes/${pids[100]}/state`)).toBe('killed\n');
+    expect(k.fs.readFile(`sim/processes/${keeper}/state`)).toBe('sleeping\n');
+    expect(() => k.fs.writeFile(`sim/processes/${pids[0]}/kill`, '9')).toThrow(ENOENT);
+  });
+
+  it('a finished process keeps its result but not its page table, pattern tables or progress history', async () => {
+    const k = bootPreset();
+    const pid = await spawn(k, 'zipf size=16M node=1');
+    const p = k.tasks.get(pid)!;
+    await advance(k, '10ms');
+    const before = k.fs.readFile(`sim/processes/${pid}/workload`);
+    k.fs.writeFile(`sim/processes/${pid}/kill`, '9');
+    const progress = k.fs.readFile(`sim/processes/${pid}/progress`);
+    expect(p.mm.vmas).toEqual([]);
+    expect(p.vma.nrPages).toBe(0);
+    expect(p.vma.pt.length).toBe(0);
+    expect(p.historyStartNs).toBe(p.endNs);
+    await advance(k, '10ms');
+    expect(k.fs.readFile(`sim/processes/${pid}/workload`)).toBe(before);
+    expect(k.fs.readFile(`sim/processes/${pid}/progress`)).toBe(progress);
+    expect(k.fs.readFile(`sim/processes/${pid}/runtime_ns`)).toBe('10000000\n');
   });
 });

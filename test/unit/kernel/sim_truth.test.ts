@@ -82,11 +82,12 @@ describe('sim/truth/rate is bounded by what exists', () => {
     const k = bootPreset();
     const pid = await spawn(k, 'hotset size=8M phase=1ms node=1');
     await advance(k, '10s'); // 10,000 phases: more than the progress history keeps
-    k.fs.writeFile(`sim/processes/${pid}/kill`, '9');
-    await advance(k, '1s');
     const lines = await rate(k, `${pid} 0 ${U64_MAX} 1000000s 8`);
     expect(lines).toHaveLength(8);
     expect(sum(lines)).toBeGreaterThan(0);
+    // Once it is killed its mappings are gone: nothing exists to be accessed.
+    k.fs.writeFile(`sim/processes/${pid}/kill`, '9');
+    expect(await k.fs.transact('sim/truth/rate', `${pid} 0 ${U64_MAX} 1000000s 8`)).toBe('');
   });
 });
 
