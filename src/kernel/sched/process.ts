@@ -97,9 +97,15 @@ export class Process {
   /** Accesses done by simulated time `t` (exact for the last HISTORY rate changes). */
   doneAt(t: number): number {
     const segs = this.segs;
-    let k = segs.length - 1;
-    while (k > 0 && segs[k]!.t > t) k--;
-    const s = segs[k]!;
+    // The last segment starting at or before t (binary search: look-backs span thousands).
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segs[mid]!.t <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    const s = segs[lo]!;
     const v = s.done + s.rate * Math.max(0, t - s.resume);
     return Math.min(v, this.totalAccesses);
   }
