@@ -16,7 +16,7 @@ const trace = createDebug('tiersim:truth');
 export const MAX_SLICES = 4096;
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 /** Mapped pages visited between yields to the host (a 256 GiB machine is 64 M pages). */
-const PAGES_PER_YIELD = 1 << 20;
+const PAGES_PER_YIELD = 1 << 18;
 
 /** Slices of [start, end): equal page-multiple steps, the last one short. */
 function sliceBounds(start: number, end: number, slices: number): number[] {

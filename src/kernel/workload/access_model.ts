@@ -80,11 +80,18 @@ export function windowAccesses(p: Process, vma: Vma, t0Ns: number, t1Ns: number)
   const total = d1 - d0;
   const first = phases[0]?.phase ?? 0;
   const lv = pattern.levels?.(first);
-  if (phases.length <= 1 || !lv) {
-    return {
-      at: (i) => phases.reduce((sum, ph) => sum + ph.done * pattern.weight(i, ph.phase), 0),
-      range: (a, b) => phases.reduce((sum, ph) => sum + ph.done * pattern.rangeWeight(a, b, ph.phase), 0),
+  if (phases.length === 0) return NO_ACCESSES;
+  if (phases.length === 1) {
+    const { phase, done } = phases[0]!;
+    return { at: (i) => done * pattern.weight(i, phase), range: (a, b) => done * pattern.rangeWeight(a, b, phase) };
+  }
+  if (!lv) {
+    const sum = (f: (phase: number) => number) => {
+      let v = 0;
+      for (const ph of phases) v += ph.done * f(ph.phase);
+      return v;
     };
+    return { at: (i) => sum((ph) => pattern.weight(i, ph)), range: (a, b) => sum((ph) => pattern.rangeWeight(a, b, ph)) };
   }
   // Two weight levels: page i gets cold × total + (hot − cold) × H(i), where H(i) sums the
   // progress of the phases whose hot ranges hold i — a step function with ≤ 4 steps per phase.
