@@ -85,8 +85,9 @@ async function writeAdvance(path: string, text: string): Promise<void> {
 
 /**
  * Advance a virtual clock by `duration` in slices of simulated time sized to take about
- * ADVANCE_SLICE_WALL_MS each, so SIGINT/SIGTERM stop it between two slices (a FUSE write cannot
- * be interrupted once the server has it). A raw `echo 1000s > sim/advance` runs to completion.
+ * ADVANCE_SLICE_WALL_MS each, so SIGINT/SIGTERM stop it between two slices: a FUSE write the
+ * server already took cannot be interrupted (fs/fuse/dev.c request_wait_answer() waits it out,
+ * and fuse-native never sees FUSE_INTERRUPT). A raw `echo 1000s > sim/advance` runs to completion.
  */
 export async function runAdvance(mount: string, duration: string): Promise<void> {
   const path = simPath(mount, 'advance');
