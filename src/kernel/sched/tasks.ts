@@ -3,7 +3,7 @@
 // like MAP_POPULATE), allocates page tables on the CPU's node and accounts the anon and
 // page-table counters. It is all-or-nothing: ENOMEM leaves memory and counters as they were.
 import createDebug from 'debug';
-import { ENOMEM, ESRCH } from '../../kernfs/index.js';
+import { EAGAIN, ENOMEM, ESRCH } from '../../kernfs/index.js';
 import { PAGE_SIZE } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import { Mm, pageTablePages, type Vma } from '../mm/mm.js';
@@ -22,6 +22,9 @@ export const FIRST_PID = 1000;
  * wait() reaps a zombie, so spawn/kill loops hold bounded memory (about 1 KiB per entry).
  */
 export const MAX_FINISHED = 1024;
+/** PID_MAX_DEFAULT and PIDS_PER_CPU_DEFAULT (include/linux/threads.h). */
+const PID_MAX_DEFAULT = 0x8000;
+const PIDS_PER_CPU_DEFAULT = 1024;
 
 function patternOf(spec: WorkloadSpec, nrPages: number): AccessPattern {
   switch (spec.kind) {
@@ -42,13 +45,28 @@ export class Tasks {
   private readonly finished: number[] = [];
   private readonly nodeSlots: number;
 
+  /** pid_max as pid_idr_init() sets it: max(PID_MAX_DEFAULT, PIDS_PER_CPU_DEFAULT × CPUs). */
+  readonly pidMax: number;
+
   constructor(private readonly k: Kernel) {
     this.nodeSlots = Math.max(...k.config.nodes.map((n) => n.id)) + 1;
+    const cpus = k.config.nodes.reduce((n, node) => n + node.cpus.length, 0);
+    this.pidMax = Math.max(PID_MAX_DEFAULT, PIDS_PER_CPU_DEFAULT * cpus);
   }
 
-  /** A pid for a kernel thread (kdamond), from the same space as processes. */
+  /**
+   * A pid, from the same space as processes (kdamond uses it too): alloc_pid() hands them out
+   * cyclically below pid_max, skipping pids in use (listed finished processes hold theirs, as
+   * zombies do). This bounds live processes, and their memory, by pid_max.
+   * @throws EAGAIN when every pid is in use (alloc_pid()'s -ENOSPC becomes -EAGAIN)
+   */
   allocPid(): number {
-    return this.nextPid++;
+    for (let tries = FIRST_PID; tries < this.pidMax; tries++) {
+      const pid = this.nextPid;
+      this.nextPid = pid + 1 >= this.pidMax ? FIRST_PID : pid + 1;
+      if (!this.procs.has(pid)) return pid;
+    }
+    throw EAGAIN;
   }
 
   get(pid: number): Process | undefined {
@@ -78,6 +96,7 @@ export class Tasks {
   /**
    * Start a workload.
    * @throws ENOMEM when its memory (buffer by policy, page tables on the CPU's node) cannot be had
+   * @throws EAGAIN when every pid below pid_max is in use
    */
   spawn(spec: WorkloadSpec): Process {
     const k = this.k;
@@ -88,6 +107,13 @@ export class Tasks {
     if (nrPages > totalram) {
       k.log.printk(`tiersim: spawn ${spec.kind}: out of memory: ${nrPages} pages is more than all memory (${totalram} pages)`);
       throw ENOMEM;
+    }
+    let pid: number;
+    try {
+      pid = this.allocPid();
+    } catch (err) {
+      k.log.printk(`tiersim: spawn ${spec.kind}: every pid below pid_max (${this.pidMax}) is in use`);
+      throw err;
     }
     const cpuNode = this.cpuNodeFor(spec);
     const nodeCpus = k.numa.cpusOf(cpuNode);
@@ -119,7 +145,7 @@ export class Tasks {
     this.populate(mm, vma, taken, spec);
     this.accountPageTables(mm.pageTables, +1);
     this.nextMmId++;
-    const proc = new Process(this.nextPid++, spec, mm, vma, cpuNode, k.clock, k.config, k.numa);
+    const proc = new Process(pid, spec, mm, vma, cpuNode, k.clock, k.config, k.numa);
     this.byMm.set(mm.id, proc);
     proc.onExit = (pr) => this.exitMm(pr);
     this.procs.set(proc.pid, proc);

@@ -2,12 +2,15 @@
 // stepping in virtual time only, the spawn help, file modes, and a process's state, run time
 // and progress.
 import { describe, expect, it } from 'vitest';
-import { EINVAL, ENOENT, ENOMEM, EOVERFLOW, ERANGE } from '../../../src/kernfs/index.js';
+import { EAGAIN, EINVAL, ENOENT, ENOMEM, EOVERFLOW, ERANGE } from '../../../src/kernfs/index.js';
 import { MAX_FINISHED } from '../../../src/kernel/sched/tasks.js';
 import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
-import { WORKLOAD_KINDS } from '../../../src/kernel/workload/spec.js';
+import { WORKLOAD_KINDS, isProblem, parseWorkloadSpec, type WorkloadSpec } from '../../../src/kernel/workload/spec.js';
 import { advance, bootPreset, presetConfig, spawn } from './boot.js';
 
+const IDLE = parseWorkloadSpec('idle', [0, 1]);
+if (isProblem(IDLE)) throw new Error(IDLE.message);
+const IDLE_SPEC: WorkloadSpec = IDLE;
 const lastDmesg = (k: Kernel) => k.fs.readFile('sim/dmesg').trimEnd().split('\n').at(-1)!;
 const now = (k: Kernel) => {
   const m = /^(\d+) virtual\n$/.exec(k.fs.readFile('sim/clock'));
@@ -294,5 +297,36 @@ describe('finished processes: the last MAX_FINISHED stay listed with their resul
     expect(k.fs.readFile(`sim/processes/${pid}/workload`)).toBe(before);
     expect(k.fs.readFile(`sim/processes/${pid}/progress`)).toBe(progress);
     expect(k.fs.readFile(`sim/processes/${pid}/runtime_ns`)).toBe('10000000\n');
+  });
+});
+
+describe('pids: handed out cyclically below pid_max; live processes are bounded by it', () => {
+  it('pid_max = max(32768, 1024 × CPUs) (pid_idr_init)', () => {
+    expect(bootPreset().tasks.pidMax).toBe(32768);
+  });
+
+  it('when every pid is taken a spawn is EAGAIN with the reason in dmesg; a kill frees a pid for the next spawn', async () => {
+    const k = bootPreset();
+    const room = k.tasks.pidMax - 1000;
+    for (let i = 0; i < room; i++) k.tasks.spawn({ ...IDLE_SPEC });
+    expect(() => k.fs.writeFile('sim/spawn', 'idle')).toThrow(EAGAIN);
+    expect(lastDmesg(k)).toMatch(/every pid below pid_max \(32768\) is in use/);
+    // A finished process holds its pid until it is reaped (as a zombie does)...
+    k.fs.writeFile('sim/processes/20000/kill', '9');
+    expect(() => k.fs.writeFile('sim/spawn', 'idle')).toThrow(EAGAIN);
+    // ...so once MAX_FINISHED newer ones have finished, its pid is free again.
+    for (let pid = 1000; pid < 1000 + MAX_FINISHED; pid++) k.fs.writeFile(`sim/processes/${pid}/kill`, '9');
+    expect(() => k.fs.readFile('sim/processes/20000/state')).toThrow(ENOENT);
+    expect(await spawn(k, 'idle')).toBe(20000);
+  });
+
+  it('after the last pid the next one wraps to the first free pid', async () => {
+    const k = bootPreset();
+    const room = k.tasks.pidMax - 1000;
+    for (let i = 0; i < room - 1; i++) k.tasks.spawn({ ...IDLE_SPEC });
+    expect(await spawn(k, 'idle')).toBe(32767);
+    k.fs.writeFile('sim/processes/1005/kill', '9');
+    for (let pid = 2000; pid < 2000 + MAX_FINISHED; pid++) k.fs.writeFile(`sim/processes/${pid}/kill`, '9');
+    expect(await spawn(k, 'idle')).toBe(1005);
   });
 });
