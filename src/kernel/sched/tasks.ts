@@ -19,7 +19,7 @@ export const FIRST_PID = 1000;
 /**
  * Finished processes kept listed with their result (state, run time, progress, workload).
  * A script reads a result soon after the process ends; older ones are reaped, as a parent's
- * wait() reaps a zombie, so spawn/kill loops hold bounded memory (about 1 KiB per entry).
+ * wait() reaps a zombie, so spawn/kill loops hold bounded memory (a few KiB per entry).
  */
 export const MAX_FINISHED = 1024;
 /** PID_MAX_DEFAULT and PIDS_PER_CPU_DEFAULT (include/linux/threads.h). */
