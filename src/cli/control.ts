@@ -4,6 +4,7 @@
 import { closeSync, openSync, readFileSync, readSync, readdirSync, writeSync, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { parseDurationNs } from '../kernel/lib/units.js';
 import { CliError } from './machine.js';
 
 function simPath(mount: string, ...parts: string[]): string {
@@ -67,20 +68,56 @@ function withReason<T>(mount: string, what: string, fn: () => T, hints: Record<s
 
 const clockNs = (mount: string) => Number(readFileSync(simPath(mount, 'clock'), 'latin1').split(' ')[0]);
 
+/** Wall time one slice of `tiersim advance` aims at: a Ctrl-C is obeyed after at most about this. */
+const ADVANCE_SLICE_WALL_MS = 200;
+/** First slice of simulated time; later ones are scaled to the wall time the last one took. */
+const ADVANCE_FIRST_SLICE_NS = 10_000_000;
+
+/** One `echo DURATION > sim/advance`, on a worker thread (node:fs/promises). */
+async function writeAdvance(path: string, text: string): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.write(text);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Advance a virtual clock by `duration` in slices of simulated time sized to take about
+ * ADVANCE_SLICE_WALL_MS each, so SIGINT/SIGTERM stop it between two slices: a FUSE write the
+ * server already took cannot be interrupted (fs/fuse/dev.c request_wait_answer() waits it out,
+ * and fuse-native never sees FUSE_INTERRUPT). A raw `echo 1000s > sim/advance` runs to completion.
+ */
 export async function runAdvance(mount: string, duration: string): Promise<void> {
   const path = simPath(mount, 'advance');
   const before = dmesgLines(mount).length;
   const start = clockNs(mount);
-  // The write runs on a worker thread, so the clock can be polled for a progress line meanwhile.
-  const progress = process.stderr.isTTY
-    ? setInterval(() => process.stderr.write(`\radvancing ${duration}: ${((clockNs(mount) - start) / 1e9).toFixed(3)} s done   `), 500)
-    : undefined;
+  const totalNs = parseDurationNs(duration.trim());
+  let stopBy: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    stopBy = sig;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let doneNs = 0;
+  let lastProgress = performance.now();
   try {
-    const fh = await open(path, 'w');
-    try {
-      await fh.write(duration);
-    } finally {
-      await fh.close();
+    // A malformed duration goes to the kernel as written, which refuses it and says why.
+    if (totalNs === undefined) await writeAdvance(path, duration);
+    let sliceNs = ADVANCE_FIRST_SLICE_NS;
+    while (totalNs !== undefined && doneNs < totalNs && stopBy === undefined) {
+      const ns = Math.min(sliceNs, totalNs - doneNs);
+      const t0 = performance.now();
+      await writeAdvance(path, `${ns}ns`);
+      doneNs += ns;
+      const wallMs = Math.max(performance.now() - t0, 1);
+      // Scale to the wall-time target, at most ×4 per step either way.
+      sliceNs = Math.max(1000, Math.round(Math.min(4 * ns, Math.max(ns / 4, (ns * ADVANCE_SLICE_WALL_MS) / wallMs))));
+      if (process.stderr.isTTY && performance.now() - lastProgress > 500) {
+        process.stderr.write(`\radvancing ${duration}: ${(doneNs / 1e9).toFixed(3)} s done   `);
+        lastProgress = performance.now();
+      }
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -88,12 +125,15 @@ export async function runAdvance(mount: string, duration: string): Promise<void>
     const reason = newLogLines(mount, before);
     throw new CliError(`advance ${duration}: ${code}${reason ? ` (${reason})` : ''}. Durations look like 250ms, 10s or 1500us; stepping time needs a mount started with --clock virtual.`);
   } finally {
-    if (progress) {
-      clearInterval(progress);
-      process.stderr.write('\n');
-    }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (process.stderr.isTTY && doneNs > 0) process.stderr.write('\n');
   }
   process.stdout.write(readFileSync(simPath(mount, 'clock'), 'latin1'));
+  if (stopBy !== undefined) {
+    const exitCode = 128 + (stopBy === 'SIGINT' ? 2 : 15);
+    throw new CliError(`advance ${duration}: stopped by ${stopBy} after ${((clockNs(mount) - start) / 1e9).toFixed(6)} s of simulated time`, exitCode);
+  }
 }
 
 export function runSpawn(mount: string, words: readonly string[]): void {

@@ -6,6 +6,7 @@ import { runMount } from './mount.js';
 import { runShell } from './shell.js';
 import { damoMain } from '../damo/main.js';
 import { runAdvance, runKill, runMigratePages, runPs, runSpawn } from './control.js';
+import { DAMON_ABIS, type DamonAbi } from '../kernel/mm/damon/dbgfs.js';
 
 /**
  * The words after `command` on the command line, verbatim and without `--mount DIR`: yargs
@@ -42,12 +43,13 @@ async function main(argv: string[]): Promise<void> {
           .option('clock', { choices: ['realtime', 'virtual'] as const, default: 'realtime' as const, describe: 'simulated time follows the wall clock, or only explicit advances' })
           .option('speed', { type: 'number', default: 1, describe: 'realtime clock scale (2 = twice as fast as the wall clock)' })
           .option('seed', { type: 'number', default: 1, describe: 'PRNG seed: same seed, config and inputs give the same results' })
-          .option('damon-abi', { choices: ['union', '2020', '5.15', '5.18'] as const, default: 'union' as const, describe: 'DAMON debugfs generation: the 2020 series plus later names (union), or exactly one' })
+          // type 'string': yargs would parse 2020 and 5.15 as numbers, which then match no choice.
+          .option('damon-abi', { type: 'string', choices: DAMON_ABIS, default: 'union' as DamonAbi, describe: 'DAMON debugfs generation: the 2020 series plus later names (union), or exactly one' })
           .option('allow-other', { type: 'boolean', default: false, describe: 'let other users enter the mount (allow_other; needs user_allow_other in /etc/fuse.conf for non-root)' }),
       async (a) => {
         if (!Number.isInteger(a.seed) || a.seed < 0) throw new CliError('--seed must be a non-negative integer', 2);
         if (!(a.speed > 0)) throw new CliError('--speed must be a positive number', 2);
-        await runMount({ dir: a.dir, machine: a.machine, clock: a.clock, seed: a.seed, speed: a.speed, allowOther: a['allow-other'], damonAbi: a['damon-abi'] });
+        await runMount({ dir: a.dir, machine: a.machine, clock: a.clock, seed: a.seed, speed: a.speed, allowOther: a['allow-other'], damonAbi: a['damon-abi'] as DamonAbi });
       },
     )
     .command(

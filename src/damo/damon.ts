@@ -19,6 +19,11 @@ export interface MonitorAttrs extends MonitorIntervals {
   recordPath: string;
   /** Scheme lines in the kernel's input format (no stats columns). */
   schemes: string[];
+  /**
+   * The five attrs numbers as the kernel printed them, when saved from it: restored verbatim,
+   * so unsigned longs above 2^53 (up to ULONG_MAX) come back exactly, as Python's ints do.
+   */
+  attrsText?: string;
 }
 
 export type Target = { kind: 'paddr' } | { kind: 'pid'; pid: number };
@@ -80,19 +85,20 @@ export class Damon {
   }
 
   current(): MonitorAttrs {
-    const [s, a, u, n, m] = this.read('attrs').trim().split(/\s+/).map(Number) as [number, number, number, number, number];
+    const attrsText = this.read('attrs').trim().split(/\s+/).join(' ');
+    const [s, a, u, n, m] = attrsText.split(' ').map(Number) as [number, number, number, number, number];
     const [len, path] = this.hasRecord ? this.read('record').trim().split(/\s+/) : ['0', 'none'];
     const stats = this.schemeFields === 7 ? 2 : this.read('schemes').trim().split('\n')[0]?.trim().split(/\s+/).length === 23 ? 5 : 2;
     const schemes = this.read('schemes')
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => l.trim().split(/\s+/).slice(0, -stats).join(' '));
-    return { sampleUs: s, aggrUs: a, updateUs: u, minNrRegions: n, maxNrRegions: m, rbufLen: Number(len), recordPath: path ?? 'none', schemes };
+    return { sampleUs: s, aggrUs: a, updateUs: u, minNrRegions: n, maxNrRegions: m, rbufLen: Number(len), recordPath: path ?? 'none', schemes, attrsText };
   }
 
   /** Attrs.apply(): attrs, record, schemes, each with a trailing space as damo writes them. */
   apply(a: MonitorAttrs): void {
-    this.write('attrs', `${a.sampleUs} ${a.aggrUs} ${a.updateUs} ${a.minNrRegions} ${a.maxNrRegions} \n`);
+    this.write('attrs', `${a.attrsText ?? `${a.sampleUs} ${a.aggrUs} ${a.updateUs} ${a.minNrRegions} ${a.maxNrRegions}`} \n`);
     if (this.hasRecord) this.write('record', `${a.rbufLen} ${a.recordPath} \n`);
     this.write('schemes', a.schemes.length === 0 ? '\n' : `${a.schemes.join('\n')}\n`);
   }

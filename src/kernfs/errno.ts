@@ -36,7 +36,9 @@ export const ENOSPC = sentinel(28, 'ENOSPC', 'No space left on device');
 export const ESPIPE = sentinel(29, 'ESPIPE', 'Illegal seek');
 export const EROFS = sentinel(30, 'EROFS', 'Read-only file system');
 export const ERANGE = sentinel(34, 'ERANGE', 'Numerical result out of range');
+export const ENAMETOOLONG = sentinel(36, 'ENAMETOOLONG', 'File name too long');
 export const ENODEV = sentinel(19, 'ENODEV', 'No such device');
+export const EOVERFLOW = sentinel(75, 'EOVERFLOW', 'Value too large for defined data type');
 export const ENOTSUP = sentinel(95, 'EOPNOTSUPP', 'Operation not supported');
 export const ETIMEDOUT = sentinel(110, 'ETIMEDOUT', 'Connection timed out');
 

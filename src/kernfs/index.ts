@@ -2,8 +2,9 @@
 export {
   KernelError, isKernelError,
   EPERM, ENOENT, ESRCH, EIO, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, EXDEV, ENOTDIR, EISDIR,
-  EINVAL, ENOSPC, ESPIPE, EROFS, ERANGE, ENODEV, ENOTSUP, ETIMEDOUT,
+  EINVAL, ENOSPC, ESPIPE, EROFS, ERANGE, ENODEV, EOVERFLOW, ENOTSUP, ETIMEDOUT,
 } from './errno.js';
+export { ENAMETOOLONG } from './errno.js';
 export {
   ROOT, StaticDir, mkdirp, subdir, attr, seqFile, sysctlFile, debugfsFile, symlink, dir, dynamicDir, overlayDir, indexOfName,
   type Cred, type WriteCtx, type FileKind, type FsKind, type KFile, type KLink, type KDir, type KNode,

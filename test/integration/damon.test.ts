@@ -47,9 +47,10 @@ describe.skipIf(!HAS_FUSE)(`DAMON debugfs through the mount${HAS_FUSE ? '' : ` â
     expect(lines[3]).toMatch(/^\d+$/);
     expect(lines[4]).toBe('off');
     const { version, snapshots } = parseRecord(readFileSync(join(out, 'damon.data')));
-    expect(version).toBe(2);
+    expect(version).toBe(1); // targets set through pids: the pids era's format, 4-byte int ids
     expect(snapshots.length).toBeGreaterThanOrEqual(25);
     for (const s of snapshots) {
+      expect(s.targets.map((t) => t.id)).toEqual([-1n]);
       const regions = s.targets[0]!.regions;
       expect(regions.length).toBeLessThanOrEqual(1000);
       for (const reg of regions) {
@@ -84,6 +85,77 @@ describe.skipIf(!HAS_FUSE)(`DAMON debugfs through the mount${HAS_FUSE ? '' : ` â
     expect(r.stdout).toBe('5000 100000 1000000 10 1000\n');
   });
 
+  it('mk_contexts: a/b is EACCES and the damon directory still lists; a good name works', async () => {
+    const r = await sh(
+      `echo a/b > "$D/mk_contexts"
+      echo .. > "$D/mk_contexts"
+      echo "$(printf 'x%.0s' $(seq 256))" > "$D/mk_contexts"
+      ls "$D" | tr '\n' ' '; echo
+      echo good > "$D/mk_contexts"
+      ls "$D/good" | tr '\n' ' '; echo
+      echo good > "$D/rm_contexts"
+      ls "$D" | grep -c good`,
+    );
+    expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual([
+      expect.stringMatching(/write error: Permission denied/),
+      expect.stringMatching(/write error: Permission denied/),
+      expect.stringMatching(/write error: File name too long/),
+    ]);
+    expect(r.stdout).toBe('attrs init_regions kdamond_pid mk_contexts monitor_on pids record rm_contexts schemes target_ids \nattrs init_regions kdamond_pid pids record schemes target_ids \n0\n');
+  });
+
+  it('after monitor_on off, target_ids reads an empty line and takes it back (save/restore)', async () => {
+    const r = await sh(
+      `exec 3<>"$M/sim/spawn"; echo "idle size=4M node=0" >&3; read -r pid <&3; exec 3>&-
+      echo $pid > "$D/target_ids"
+      echo "0 none" > "$D/record"
+      echo on > "$D/monitor_on"
+      echo 200ms > "$M/sim/advance"
+      echo off > "$D/monitor_on"
+      saved=$(cat "$D/target_ids")
+      echo "[$saved]"
+      echo "$saved" > "$D/target_ids" && echo restored
+      echo 9 > "$M/sim/processes/$pid/kill"`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('[]\nrestored\n');
+  });
+
+  it('init_regions: one write(2) with an overlap leaves no region; bashâ€™s echo writes line by line, so its second line is a write at offset 13 (EINVAL) after the first applied, as on a kernel', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'tiersim-ir-'));
+    const r = await sh(
+      `echo paddr > "$D/pids"
+      echo "-1 4096 8192" > "$D/init_regions"
+      printf -- '-1 4096 8192\n-1 5000 9000\n' > "$T/two"
+      cat "$T/two" > "$D/init_regions"
+      echo "[$(cat "$D/init_regions")]"
+      echo -e "-1 4096 8192\n-1 5000 9000" > "$D/init_regions"
+      echo "[$(cat "$D/init_regions")]"`,
+      { T: tmp },
+    );
+    expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual([expect.stringMatching(/cat: write error: Invalid argument/), expect.stringMatching(/write error: Invalid argument/)]);
+    expect(r.stdout).toBe('[]\n[-1 4096 8192]\n');
+  });
+
+  it('unsigned longs read back exactly; over-range input wraps as sscanf does', async () => {
+    const r = await sh(
+      `echo "18446744073709551615 18446744073709551615 9007199254740993 10 18446744073709551615" > "$D/attrs"
+      cat "$D/attrs"
+      echo "18446744073709551616 100000 1000000 10 1000" > "$D/attrs"
+      cat "$D/attrs"
+      echo "5000 100000 1000000 10 1000" > "$D/attrs"
+      echo 99999999999 > "$D/pids"
+      cat "$D/pids"
+      echo "4096 18446744073709551615 0 4294967296 0 4294967295 5" > "$D/schemes"
+      cat "$D/schemes"
+      echo > "$D/schemes"`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(
+      '18446744073709551615 18446744073709551615 9007199254740993 10 18446744073709551615\n0 100000 1000000 10 1000\n1215752191\n4096 18446744073709551615 0 0 0 4294967295 5 0 0\n',
+    );
+  });
+
   it('a live host pid is a vaddr target; monitoring stops by itself when it exits', async () => {
     const r = await sh(
       `sleep 2 & p=$!
@@ -99,5 +171,24 @@ describe.skipIf(!HAS_FUSE)(`DAMON debugfs through the mount${HAS_FUSE ? '' : ` â
     );
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('target-ok\non\noff\n');
+  });
+});
+
+describe.skipIf(!HAS_FUSE)(`tiersim mount --damon-abi${HAS_FUSE ? '' : ` â€” ${NO_FUSE_REASON}`}`, () => {
+  // Every documented choice mounts from the command line and presents its generation's files.
+  it.each([
+    ['union', 'attrs init_regions kdamond_pid mk_contexts monitor_on pids record rm_contexts schemes target_ids'],
+    ['2020', 'attrs init_regions monitor_on pids record schemes'],
+    ['5.15', 'attrs init_regions kdamond_pid mk_contexts monitor_on rm_contexts schemes target_ids'],
+    ['5.18', 'attrs init_regions kdamond_pid mk_contexts monitor_on rm_contexts schemes target_ids'],
+  ])('--damon-abi %s mounts and lists %s', async (abi, files) => {
+    const server = await startMount(['--damon-abi', abi]);
+    try {
+      const r = await bash('ls "$M/sys/kernel/debug/damon" | sort | tr "\\n" " "; cat "$M/sys/kernel/debug/damon/attrs"', { env: { M: server.dir } });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(`${files} ${abi === '5.15' || abi === '5.18' ? '5000 100000 60000000 10 1000' : '5000 100000 1000000 10 1000'}\n`);
+    } finally {
+      await stopMount(server);
+    }
   });
 });

@@ -26,6 +26,11 @@ write_ok "$D/attrs" "1 2 3 4 5" && content_is "$D/attrs" "1 2 3 4 5"
 write_fails_with "$D/attrs" "1 2 3 4" EINVAL
 write_fails_with "$D/attrs" "1 2 3 2 5" EINVAL          # min_nr_regions < 3
 write_fails_with "$D/attrs" "1 2 3 6 5" EINVAL          # min_nr_regions > max_nr_regions
+# unsigned longs: ULONG_MAX reads back exactly; one more wraps to 0 (sscanf ignores overflow)
+write_ok "$D/attrs" "5000 100000 18446744073709551615 10 18446744073709551615"
+content_is "$D/attrs" "5000 100000 18446744073709551615 10 18446744073709551615"
+write_ok "$D/attrs" "5000 100000 18446744073709551616 10 1000"
+content_is "$D/attrs" "5000 100000 0 10 1000"
 write_ok "$D/attrs" "$orig_attrs"
 
 # the target list, under either name
@@ -74,6 +79,7 @@ is_empty "$D/schemes" "an empty write removed every scheme"
 write_fails_with "$D/monitor_on" off EPERM
 write_fails_with "$D/monitor_on" maybe EINVAL
 [ -e "$D/record" ] && write_ok "$D/record" "0 none"
+[ -e "$D/init_regions" ] && write_ok "$D/init_regions" "$(cat "$TF") 4096 8192"
 write_ok "$D/monitor_on" on
 content_is "$D/monitor_on" on
 write_fails_with "$D/monitor_on" on EBUSY
@@ -81,6 +87,9 @@ write_fails_with "$D/attrs" "$orig_attrs" EBUSY
 [ -e "$D/kdamond_pid" ] && { [[ $(cat "$D/kdamond_pid") =~ ^[0-9]+$ ]] && pass "kdamond_pid is a pid while running" || fail "kdamond_pid reads '$(cat "$D/kdamond_pid")'"; }
 write_ok "$D/monitor_on" off
 content_is "$D/monitor_on" off
+# kdamond's end destroys every region; the paddr target stays (only pid targets are put)
+[[ $(cat "$TF") =~ ^(-1|42)$ ]] && pass "the paddr target survives monitor_on off" || fail "${TF##*/} reads '$(cat "$TF")' after off"
+[ -e "$D/init_regions" ] && is_empty "$D/init_regions" "the kdamond's end destroyed the init regions"
 [ -e "$D/record" ] && write_ok "$D/record" "$orig_record"
 
 # contexts (5.15+ names)
@@ -89,6 +98,11 @@ if [ -e "$D/mk_contexts" ]; then
 	[ -d "$D/tiersim_test" ] && [ -e "$D/tiersim_test/attrs" ] && pass "mk_contexts made a context directory" || fail "no $D/tiersim_test/attrs"
 	write_fails_with "$D/mk_contexts" tiersim_test EEXIST
 	write_fails_with "$D/rm_contexts" no_such_context ENOENT
+	# names as debugfs_create_dir takes them (lookup_one_common, simple_lookup)
+	write_fails_with "$D/mk_contexts" a/b EACCES
+	write_fails_with "$D/mk_contexts" .. EACCES
+	write_fails_with "$D/mk_contexts" "$(printf 'x%.0s' $(seq 256))" ENAMETOOLONG
+	ls "$D" >/dev/null && pass "damon/ still lists after the refused names" || fail "ls $D fails"
 	write_ok "$D/rm_contexts" tiersim_test
 	[ ! -e "$D/tiersim_test" ] && pass "rm_contexts removed it" || fail "$D/tiersim_test still exists"
 fi

@@ -81,6 +81,7 @@ strerror() {
 	ENODEV) echo "No such device" ;;
 	ESRCH) echo "No such process" ;;
 	EEXIST) echo "File exists" ;;
+	ENAMETOOLONG) echo "File name too long" ;;
 	*) echo "lib.sh: strerror: unknown errno name $1" >&2; return 1 ;;
 	esac
 }

@@ -6,6 +6,8 @@ import { formatSize, parseSize } from '../lib/units.js';
 
 export const PAGE_SIZE = 4096;
 export const MAX_NUMNODES = 1024; // CONFIG_NODES_SHIFT=10, as x86_64 distro kernels
+/** CONFIG_NR_CPUS of the same distro kernels (cpu/kernel_max reads NR_CPUS − 1). */
+export const NR_CPUS = 8192;
 
 export type MemoryKind = 'dram' | 'cxl';
 /** The CPUs' instruction set: decides which PMU features exist (SPE is Arm only). */
@@ -124,7 +126,7 @@ function parseCpus(v: unknown, field: string, nextCpu: number): number[] {
     if (!Number.isSafeInteger(v) || v < 0) throw new ConfigError(field, `must be a CPU count or a list such as "0-7", got ${v}`);
     return Array.from({ length: v }, (_, i) => nextCpu + i);
   }
-  if (typeof v === 'string') return need(parseRangeList(v), field, `must be a CPU list such as "0-7,16-23", got ${JSON.stringify(v)}`);
+  if (typeof v === 'string') return need(parseRangeList(v, NR_CPUS), field, `must be a CPU list such as "0-7,16-23", got ${JSON.stringify(v)}`);
   throw new ConfigError(field, `must be a CPU count or a list such as "0-7", got ${JSON.stringify(v)}`);
 }
 
@@ -196,7 +198,7 @@ export function parseMachineConfig(raw: unknown): MachineConfig {
   let possibleNodes: number[] = ids;
   if (raw['possibleNodes'] !== undefined) {
     const p = raw['possibleNodes'];
-    const list = typeof p === 'string' ? parseRangeList(p) : undefined;
+    const list = typeof p === 'string' ? parseRangeList(p, MAX_NUMNODES) : undefined;
     possibleNodes = need(list, 'possibleNodes', `must be a node list such as "0-3", got ${JSON.stringify(p)}`);
     for (const id of ids) if (!possibleNodes.includes(id)) throw new ConfigError('possibleNodes', `must include every configured node (missing ${id})`);
   }

@@ -89,12 +89,23 @@ export class Process {
     return this.state === 'running' || this.state === 'sleeping';
   }
 
+  /** Oldest time the progress history still covers: doneAt() is flat before it. */
+  get historyStartNs(): number {
+    return this.segs[0]!.t;
+  }
+
   /** Accesses done by simulated time `t` (exact for the last HISTORY rate changes). */
   doneAt(t: number): number {
     const segs = this.segs;
-    let k = segs.length - 1;
-    while (k > 0 && segs[k]!.t > t) k--;
-    const s = segs[k]!;
+    // The last segment starting at or before t (binary search: look-backs span thousands).
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segs[mid]!.t <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    const s = segs[lo]!;
     const v = s.done + s.rate * Math.max(0, t - s.resume);
     return Math.min(v, this.totalAccesses);
   }
@@ -222,7 +233,8 @@ export class Process {
   private finish(state: 'done' | 'killed', atNs: number): void {
     // A finished workload did all its work (the end time was rounded up to a whole ns).
     const done = state === 'done' && Number.isFinite(this.totalAccesses) ? this.totalAccesses : this.doneAt(atNs);
-    this.push({ t: atNs, done, resume: atNs, rate: 0 });
+    // Only the result is kept: progress is flat from here on, so the history goes.
+    this.segs = [{ t: atNs, done, resume: atNs, rate: 0 }];
     this.state = state;
     this.endNs = atNs;
     this.completion?.cancel();

@@ -46,7 +46,7 @@ function tick(k: Kernel, t: NumaTask): void {
   const proc = t.proc;
   if (!proc.alive) {
     t.faultQueue?.clear();
-    for (const vma of proc.mm.vmas) releaseVmaNumaState(vma);
+    releaseVmaNumaState(proc.vma); // exit_mmap emptied mm.vmas; the process keeps its VMA object
     return;
   }
   const now = k.clock.nowNs;

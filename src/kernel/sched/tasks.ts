@@ -3,7 +3,7 @@
 // like MAP_POPULATE), allocates page tables on the CPU's node and accounts the anon and
 // page-table counters. It is all-or-nothing: ENOMEM leaves memory and counters as they were.
 import createDebug from 'debug';
-import { ENOMEM, ESRCH } from '../../kernfs/index.js';
+import { EAGAIN, ENOMEM, ESRCH } from '../../kernfs/index.js';
 import { PAGE_SIZE } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import { Mm, pageTablePages, type Vma } from '../mm/mm.js';
@@ -17,6 +17,15 @@ import { Process } from './process.js';
 const trace = createDebug('tiersim:sched');
 /** First pid handed out: init and the boot-time kernel threads sit below. */
 export const FIRST_PID = 1000;
+/**
+ * Finished processes kept listed with their result (state, run time, progress, workload).
+ * A script reads a result soon after the process ends; older ones are reaped, as a parent's
+ * wait() reaps a zombie, so spawn/kill loops hold bounded memory (a few KiB per entry).
+ */
+export const MAX_FINISHED = 1024;
+/** PID_MAX_DEFAULT and PIDS_PER_CPU_DEFAULT (include/linux/threads.h). */
+const PID_MAX_DEFAULT = 0x8000;
+const PIDS_PER_CPU_DEFAULT = 1024;
 
 function patternOf(spec: WorkloadSpec, nrPages: number): AccessPattern {
   switch (spec.kind) {
@@ -33,11 +42,18 @@ export class Tasks {
   private nextPid = FIRST_PID;
   private nextMmId = 1;
   private readonly byMm = new Map<number, Process>();
+  /** Pids of finished processes still listed, oldest first. */
+  private readonly finished: number[] = [];
   private readonly nodeSlots: number;
   private readonly spawnListeners: Array<(p: Process) => void> = [];
 
+  /** pid_max as pid_idr_init() sets it: max(PID_MAX_DEFAULT, PIDS_PER_CPU_DEFAULT × CPUs). */
+  readonly pidMax: number;
+
   constructor(private readonly k: Kernel) {
     this.nodeSlots = Math.max(...k.config.nodes.map((n) => n.id)) + 1;
+    const cpus = k.config.nodes.reduce((n, node) => n + node.cpus.length, 0);
+    this.pidMax = Math.max(PID_MAX_DEFAULT, PIDS_PER_CPU_DEFAULT * cpus);
   }
 
   /** Be told of every new process (sched_fork's per-task set-up: NUMA balancing, sampling). */
@@ -45,16 +61,26 @@ export class Tasks {
     this.spawnListeners.push(listener);
   }
 
-  /** A pid for a kernel thread (kdamond), from the same space as processes. */
+  /**
+   * A pid, from the same space as processes (kdamond uses it too): alloc_pid() hands them out
+   * cyclically below pid_max, skipping pids in use (listed finished processes hold theirs, as
+   * zombies do). This bounds live processes, and their memory, by pid_max.
+   * @throws EAGAIN when every pid is in use (alloc_pid()'s -ENOSPC becomes -EAGAIN)
+   */
   allocPid(): number {
-    return this.nextPid++;
+    for (let tries = FIRST_PID; tries < this.pidMax; tries++) {
+      const pid = this.nextPid;
+      this.nextPid = pid + 1 >= this.pidMax ? FIRST_PID : pid + 1;
+      if (!this.procs.has(pid)) return pid;
+    }
+    throw EAGAIN;
   }
 
   get(pid: number): Process | undefined {
     return this.procs.get(pid);
   }
 
-  /** Every process ever spawned, by pid (finished ones stay listed with their result). */
+  /** Live processes and the last MAX_FINISHED finished ones, by pid. */
   list(): Process[] {
     return [...this.procs.values()];
   }
@@ -99,13 +125,28 @@ export class Tasks {
   /**
    * Start a workload.
    * @throws ENOMEM when its memory (buffer by policy, page tables on the CPU's node) cannot be had
+   * @throws EAGAIN when every pid below pid_max is in use
    */
   spawn(spec: WorkloadSpec): Process {
     const k = this.k;
+    const nrPages = spec.sizeBytes / PAGE_SIZE;
+    // __vm_enough_memory() (mm/util.c), OVERCOMMIT_GUESS: more than all RAM (no swap here) is
+    // ENOMEM at mmap time, before a page table or access pattern is built for it.
+    const totalram = k.config.nodes.reduce((n, node) => n + k.alloc.managedPages(node.id), 0);
+    if (nrPages > totalram) {
+      k.log.printk(`tiersim: spawn ${spec.kind}: out of memory: ${nrPages} pages is more than all memory (${totalram} pages)`);
+      throw ENOMEM;
+    }
+    let pid: number;
+    try {
+      pid = this.allocPid();
+    } catch (err) {
+      k.log.printk(`tiersim: spawn ${spec.kind}: every pid below pid_max (${this.pidMax}) is in use`);
+      throw err;
+    }
     const cpuNode = this.cpuNodeFor(spec);
     const nodeCpus = k.numa.cpusOf(cpuNode);
     const mm = new Mm(this.nextMmId, k.alloc.frames, nodeCpus.slice(0, Math.max(1, Math.min(spec.threads, nodeCpus.length))), this.nodeSlots);
-    const nrPages = spec.sizeBytes / PAGE_SIZE;
     const vma = mm.mmap(nrPages, patternOf(spec, nrPages), spec.policy);
 
     const taken: Allocation[] = [];
@@ -133,7 +174,7 @@ export class Tasks {
     this.populate(mm, vma, taken, spec);
     this.accountPageTables(mm.pageTables, +1);
     this.nextMmId++;
-    const proc = new Process(this.nextPid++, spec, mm, vma, cpuNode, k.clock, k.config, k.numa);
+    const proc = new Process(pid, spec, mm, vma, cpuNode, k.clock, k.config, k.numa);
     // Direct reclaim while populating ran in the new task (MAP_POPULATE): its start is delayed.
     let reclaimNs = mm.pageTables.stallNs;
     for (const a of taken) reclaimNs += a.stallNs;
@@ -197,7 +238,14 @@ export class Tasks {
     this.accountPageTables(mm.pageTables, -1);
     if (mm.pageTables) k.alloc.free(mm.pageTables);
     mm.pageTables = undefined;
+    mm.release();
     this.byMm.delete(mm.id);
+    this.finished.push(p.pid);
+    while (this.finished.length > MAX_FINISHED) {
+      const old = this.finished.shift()!;
+      this.procs.delete(old);
+      trace('reap pid %d', old);
+    }
     k.log.printk(`tiersim: pid ${p.pid} (${p.comm}) ${p.state === 'done' ? 'exited' : 'killed'} after ${(p.runtimeNs / 1e9).toFixed(6)} s`);
     trace('exit pid %d (%s) runtime %d ns', p.pid, p.state, p.runtimeNs);
   }

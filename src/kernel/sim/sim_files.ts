@@ -3,8 +3,9 @@
 // kernel log (dmesg). Transaction files answer on the same open file: write a request, read
 // the result back (race-free between processes).
 import createDebug from 'debug';
-import { EINVAL, ESRCH, attr, debugfsFile, dynamicDir, indexOfName, seqFile, type KNode } from '../../kernfs/index.js';
-import { parseRangeList } from '../lib/bitmap.js';
+import { EINVAL, ESRCH, attr, debugfsFile, dynamicDir, indexOfName, isKernelError, seqFile, type KNode } from '../../kernfs/index.js';
+import { MAX_NUMNODES } from '../config/machine.js';
+import { parseBitmapList } from '../lib/bitmap.js';
 import { parseDurationNs } from '../lib/units.js';
 import type { Kernel } from '../kernel.js';
 import type { MigrateStats } from '../mm/migrate.js';
@@ -51,16 +52,22 @@ function parseMigrateRequest(k: Kernel, input: string): { proc: Process; from: n
     k.log.printk(`tiersim: migrate: expected "PID FROM-NODES TO-NODES", got ${JSON.stringify(input.trim())}`);
     throw EINVAL; // malformed request
   }
-  const from = parseRangeList(words[1]!);
-  const to = parseRangeList(words[2]!);
-  const bad = (list: number[] | undefined) => !list || list.length === 0 || list.some((n) => !k.numa.hasMemory(n));
+  const [from, to] = [words[1]!, words[2]!].map((list) => {
+    const ids = parseBitmapList(list, MAX_NUMNODES);
+    if (isKernelError(ids)) {
+      k.log.printk(`tiersim: migrate: node list ${JSON.stringify(list)}: ${ids.code} (lists look like 0-1,3; ids below MAX_NUMNODES = ${MAX_NUMNODES})`);
+      throw ids; // nodelist_parse()'s errno, passed on as cpuset's update_nodemask() does
+    }
+    return ids;
+  }) as [number[], number[]];
+  const bad = (list: number[]) => list.length === 0 || list.some((n) => !k.numa.hasMemory(n));
   if (bad(from) || bad(to)) {
     k.log.printk(`tiersim: migrate: node lists must name online nodes with memory, got ${words[1]} ${words[2]}`);
     throw EINVAL; // migrate_pages(2): a node not online or without memory
   }
   const proc = k.tasks.get(Number(words[0]));
   if (!proc || !proc.alive) throw ESRCH; // migrate_pages(2): no such process
-  return { proc, from: from!, to: to! };
+  return { proc, from, to };
 }
 
 function formatMigrateStats(s: MigrateStats): string {

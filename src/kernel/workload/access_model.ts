@@ -12,6 +12,9 @@ import type { Process } from '../sched/process.js';
 
 /** Expected accesses to page `index` of `vma` between t0 and t1 (ground truth). */
 export function expectedAccesses(p: Process, vma: Vma, index: number, t0Ns: number, t1Ns: number): number {
+  // Progress is flat before the retained history and after the end: phases there add nothing.
+  t0Ns = Math.max(t0Ns, p.historyStartNs);
+  t1Ns = Math.min(t1Ns, p.endNs ?? t1Ns);
   if (t1Ns <= t0Ns || vma.pattern.order === 'none') return 0;
   const n = p.doneAt(t1Ns) - p.doneAt(t0Ns);
   if (n <= 0) return 0;
@@ -26,6 +29,117 @@ export function expectedAccesses(p: Process, vma: Vma, index: number, t0Ns: numb
     t = phaseEnd;
   }
   return sum;
+}
+
+/** Expected accesses to the pages of one VMA over a fixed window (ground truth, sim/truth). */
+export interface WindowAccesses {
+  /** Expected accesses to page `i`; ascending calls cost O(1) each. */
+  at(i: number): number;
+  /** Expected accesses to pages [i0, i1). */
+  range(i0: number, i1: number): number;
+}
+
+const NO_ACCESSES: WindowAccesses = { at: () => 0, range: () => 0 };
+
+/**
+ * Expected accesses per page of `vma` over [t0, t1], built once per query so that a query
+ * over many pages or slices costs O(pages + phases), never O(pages × phases). Phases are
+ * those inside the retained progress history (at most a few thousand).
+ */
+export function windowAccesses(p: Process, vma: Vma, t0Ns: number, t1Ns: number): WindowAccesses {
+  // Progress is flat before the retained history and after the end: phases there add nothing.
+  const t0 = Math.max(t0Ns, p.historyStartNs);
+  t1Ns = Math.min(t1Ns, p.endNs ?? t1Ns);
+  const n = vma.nrPages;
+  const pattern = vma.pattern;
+  if (t1Ns <= t0 || pattern.order === 'none') return NO_ACCESSES;
+  const d0 = p.doneAt(t0);
+  const d1 = p.doneAt(t1Ns);
+  if (d1 <= d0) return NO_ACCESSES;
+  const clip = (i0: number, i1: number): [number, number] => [Math.max(0, i0), Math.min(n, i1)];
+  if (pattern.order === 'sweep') {
+    // Access m (1-based) touches page (m − 1) mod n: count those in (d0, d1] landing in [i0, i1).
+    const upTo = (d: number, i0: number, i1: number) => Math.floor(d / n) * (i1 - i0) + Math.max(0, Math.min(d % n, i1) - i0);
+    return {
+      at: (i) => sweepTouches(n, d0, d1, i),
+      range: (a, b) => {
+        const [i0, i1] = clip(a, b);
+        return i1 <= i0 ? 0 : upTo(Math.floor(d1), i0, i1) - upTo(Math.floor(d0), i0, i1);
+      },
+    };
+  }
+  // Progress per phase inside the window.
+  const phases: Array<{ phase: number; done: number }> = [];
+  for (let t = t0; t < t1Ns; ) {
+    const phase = p.phaseAt(t);
+    const end = p.spec.phaseNs > 0 ? Math.min(t1Ns, p.startNs + (phase + 1) * p.spec.phaseNs) : t1Ns;
+    const done = p.doneAt(end) - p.doneAt(t);
+    if (done > 0) phases.push({ phase, done });
+    t = end;
+  }
+  const total = d1 - d0;
+  const first = phases[0]?.phase ?? 0;
+  const lv = pattern.levels?.(first);
+  if (phases.length === 0) return NO_ACCESSES;
+  if (phases.length === 1) {
+    const { phase, done } = phases[0]!;
+    return { at: (i) => done * pattern.weight(i, phase), range: (a, b) => done * pattern.rangeWeight(a, b, phase) };
+  }
+  if (!lv) {
+    const sum = (f: (phase: number) => number) => {
+      let v = 0;
+      for (const ph of phases) v += ph.done * f(ph.phase);
+      return v;
+    };
+    return { at: (i) => sum((ph) => pattern.weight(i, ph)), range: (a, b) => sum((ph) => pattern.rangeWeight(a, b, ph)) };
+  }
+  // Two weight levels: page i gets cold × total + (hot − cold) × H(i), where H(i) sums the
+  // progress of the phases whose hot ranges hold i — a step function with ≤ 4 steps per phase.
+  const edges = new Map<number, number>();
+  const addEdge = (i: number, dv: number) => edges.set(i, (edges.get(i) ?? 0) + dv);
+  for (const ph of phases) {
+    for (const [a, b] of pattern.levels!(ph.phase).hotRanges) {
+      addEdge(a, ph.done);
+      addEdge(b, -ph.done);
+    }
+  }
+  const pos = [...edges.keys()].sort((x, y) => x - y);
+  const level = new Float64Array(pos.length); // H on [pos[j], pos[j + 1])
+  const integral = new Float64Array(pos.length); // ∫ H over [0, pos[j])
+  let h = 0;
+  for (let j = 0; j < pos.length; j++) {
+    if (j > 0) integral[j] = integral[j - 1]! + level[j - 1]! * (pos[j]! - pos[j - 1]!);
+    h += edges.get(pos[j]!)!;
+    level[j] = h;
+  }
+  // Index of the last edge ≤ i, or −1.
+  const seg = (i: number): number => {
+    let lo = -1;
+    let hi = pos.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (pos[mid]! <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  const H = (x: number): number => {
+    const j = seg(x);
+    return j < 0 ? 0 : integral[j]! + level[j]! * (x - pos[j]!);
+  };
+  let cursor = -1;
+  return {
+    at: (i) => {
+      if (i < 0 || i >= n) return 0;
+      if (cursor >= 0 && pos[cursor]! > i) cursor = -1;
+      while (cursor + 1 < pos.length && pos[cursor + 1]! <= i) cursor++;
+      return lv.cold * total + (lv.hot - lv.cold) * (cursor < 0 ? 0 : level[cursor]!);
+    },
+    range: (a, b) => {
+      const [i0, i1] = clip(a, b);
+      return i1 <= i0 ? 0 : lv.cold * total * (i1 - i0) + (lv.hot - lv.cold) * (H(i1) - H(i0));
+    },
+  };
 }
 
 /** Times a sequential sweep over `nrPages` touches page `index` while progress goes d0 → d1. */

@@ -13,6 +13,18 @@ export interface AccessPattern {
   weight(i: number, phase: number): number;
   /** Share of accesses landing on pages [i0, i1) during `phase`. */
   rangeWeight(i0: number, i1: number, phase: number): number;
+  /**
+   * For a pattern with two weight levels (hot set): which page ranges carry the higher one in
+   * `phase`. Lets a phase change and a ground-truth query cost O(ranges), not O(pages).
+   */
+  levels?(phase: number): WeightLevels;
+}
+
+/** Every page weighs `cold`, except the pages of `hotRanges` ([i0, i1) each), which weigh `hot`. */
+export interface WeightLevels {
+  readonly cold: number;
+  readonly hot: number;
+  readonly hotRanges: ReadonlyArray<readonly [number, number]>;
 }
 
 /** Every page equally likely (abench's random 4 KiB accesses, memhog's sweeps). */
@@ -68,6 +80,14 @@ export class HotsetPattern implements AccessPattern {
   /** First page of the hot set in `phase`. */
   hotStart(phase: number): number {
     return (phase * this.hotPages) % this.nrPages;
+  }
+
+  levels(phase: number): WeightLevels {
+    const s = this.hotStart(phase);
+    const e = s + this.hotPages;
+    const hotRanges: Array<[number, number]> = [[s, Math.min(e, this.nrPages)]];
+    if (e > this.nrPages) hotRanges.push([0, e - this.nrPages]);
+    return { cold: this.coldW, hot: this.hotW, hotRanges };
   }
 
   weight(i: number, phase: number): number {

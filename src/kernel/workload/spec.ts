@@ -1,9 +1,10 @@
 // Workload specs as written to sim/spawn: `abench size=8G threads=64 iters=512 delay_us=1 node=1`.
 // Parsing and the canonical form shown in sim/processes/<pid>/workload. A bad spec is EINVAL
 // with a message naming the key, which the caller puts in the kernel log.
-import { formatRangeList, parseRangeList } from '../lib/bitmap.js';
+import { isKernelError } from '../../kernfs/index.js';
+import { formatRangeList, parseBitmapList } from '../lib/bitmap.js';
 import { formatSize, parseDurationNs, parseSize } from '../lib/units.js';
-import { PAGE_SIZE } from '../config/machine.js';
+import { MAX_NUMNODES, PAGE_SIZE } from '../config/machine.js';
 
 export const WORKLOAD_KINDS = ['abench', 'memhog', 'hotset', 'zipf', 'idle'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
@@ -51,6 +52,14 @@ const KEYS: Record<WorkloadKind, readonly string[]> = {
   idle: ['size', 'duration'],
 };
 const POLICY_KEYS = ['node', 'policy', 'interleave', 'cpunode'];
+
+/**
+ * Shortest hot-set phase: each move is a clock event, so this bounds a workload's event rate at
+ * 1,000 per simulated second, which a realtime mount serves with room to spare.
+ */
+export const MIN_PHASE_NS = 1_000_000;
+/** Longest pause between iterations (1,000 s); a longer one is an idle workload. */
+export const MAX_DELAY_US = 1_000_000_000;
 
 /** The keys a kind accepts, for messages and `sim/spawn`'s help. */
 export function workloadKeys(kind: WorkloadKind): readonly string[] {
@@ -120,8 +129,10 @@ export function parseWorkloadSpec(line: string, nodeIds: readonly number[]): Wor
   const il = kv.get('interleave');
   let policy: MemPolicy;
   if (il !== undefined) {
-    const nodes = parseRangeList(il);
-    if (!nodes || nodes.length === 0 || nodes.some((n) => !nodeIds.includes(n))) return bad('interleave', `must be a list of nodes such as 0-1 (nodes: ${nodeIds.join(',')})`);
+    // mpol_parse_str(): nodelist_parse() over MAX_NUMNODES bits, then a subset of N_MEMORY.
+    const nodes = parseBitmapList(il, MAX_NUMNODES);
+    if (isKernelError(nodes)) return bad('interleave', `${nodes.code}: must be a node list such as 0-1 with ids below MAX_NUMNODES (${MAX_NUMNODES}) (nodes: ${nodeIds.join(',')})`);
+    if (nodes.length === 0 || nodes.some((n) => !nodeIds.includes(n))) return bad('interleave', `must be a list of nodes such as 0-1 (nodes: ${nodeIds.join(',')})`);
     if (node >= 0 || policyWord !== undefined) return bad('interleave', 'cannot be combined with node= or policy=');
     policy = { mode: 'interleave', nodes };
   } else if (policyWord !== undefined && policyWord !== 'preferred' && policyWord !== 'bind' && policyWord !== 'local') {
@@ -143,7 +154,7 @@ export function parseWorkloadSpec(line: string, nodeIds: readonly number[]): Wor
   if (isProblem(iters)) return iters;
   const accesses = int('accesses', nrPages, 1);
   if (isProblem(accesses)) return accesses;
-  const delayUs = int('delay_us', 0, 0);
+  const delayUs = int('delay_us', 0, 0, MAX_DELAY_US);
   if (isProblem(delayUs)) return delayUs;
   const accessBytes = int('access_bytes', k === 'memhog' || k === 'abench' ? PAGE_SIZE : 64, 1, PAGE_SIZE);
   if (isProblem(accessBytes)) return accessBytes;
@@ -153,11 +164,15 @@ export function parseWorkloadSpec(line: string, nodeIds: readonly number[]): Wor
   if (isProblem(share)) return share;
   const phaseNs = dur('phase');
   if (isProblem(phaseNs)) return phaseNs;
+  if (phaseNs !== 0 && phaseNs < MIN_PHASE_NS) return bad('phase', `must be 0 (the hot set never moves) or at least ${MIN_PHASE_NS / 1e6}ms: each move is a simulated event`);
   const durationNs = dur('duration');
   if (isProblem(durationNs)) return durationNs;
   const skewText = kv.get('skew');
   const skew = skewText === undefined ? 1 : Number(skewText);
   if (skewText !== undefined && (!/^\d*\.?\d+$/.test(skewText) || !(skew > 0 && skew <= 4))) return bad('skew', 'must be a number in (0, 4]');
+  const accessesPerIter = k === 'memhog' ? nrPages : accesses;
+  // Progress is counted in doubles: the total must stay an exact integer.
+  if (iters * accessesPerIter > Number.MAX_SAFE_INTEGER) return { message: `${k}: iters × accesses must be at most 2^53 - 1, got ${iters} × ${accessesPerIter}` };
 
   return {
     kind: k,
@@ -166,7 +181,7 @@ export function parseWorkloadSpec(line: string, nodeIds: readonly number[]): Wor
     policy,
     cpuNode: cpunode >= 0 ? cpunode : undefined,
     iters: k === 'idle' ? 0 : iters,
-    accessesPerIter: k === 'memhog' ? nrPages : accesses,
+    accessesPerIter,
     accessBytes,
     delayNs: delayUs * 1000,
     hotFraction: hot,

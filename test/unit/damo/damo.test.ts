@@ -9,6 +9,7 @@ import { KernelFiles } from '../../../src/damo/fs.js';
 import { defaultPaddrRegion, formatSz, paddrRanges, paddrRegionsOf } from '../../../src/damo/layout.js';
 import { parseRecord } from '../../../src/damo/recfile.js';
 import { convertScheme, parseRegions } from '../../../src/damo/record.js';
+import { Damon } from '../../../src/damo/damon.js';
 import { reportHeats, reportNrRegions, reportRaw, reportWss } from '../../../src/damo/report.js';
 import { encodeSnapshot } from '../../../src/kernel/mm/damon/record.js';
 import { DamonRegion, DamonTarget } from '../../../src/kernel/mm/damon/core.js';
@@ -175,5 +176,39 @@ describe('schemes and regions input', () => {
     expect(() => parseRegions('8192-4096')).toThrow(/empty/);
     expect(() => parseRegions('4096-8192 6000-9000')).toThrow(/overlaps/);
     expect(() => parseRegions('0x1000-0x2000')).toThrow(/decimal/);
+  });
+});
+
+describe('save and restore keep unsigned longs exact', () => {
+  it('attrs of ULONG_MAX come back digit for digit after current() / apply()', () => {
+    const root = mkdtempSync(join(tmpdir(), 'damo-attrs-'));
+    const d = join(root, 'sys/kernel/debug/damon');
+    mkdirSync(d, { recursive: true });
+    const UL = '18446744073709551615';
+    writeFileSync(join(d, 'attrs'), `5000 100000 ${UL} 10 ${UL}\n`);
+    writeFileSync(join(d, 'schemes'), '4096 8192 0 5 10 20 5 0 0\n');
+    writeFileSync(join(d, 'monitor_on'), 'off\n');
+    writeFileSync(join(d, 'target_ids'), '\n');
+    writeFileSync(join(d, 'record'), '0 none\n');
+    const damon = new Damon(new KernelFiles(root));
+    const saved = damon.current();
+    writeFileSync(join(d, 'attrs'), '1 2 3 4 5\n');
+    damon.apply(saved);
+    expect(readFileSync(join(d, 'attrs'), 'latin1')).toBe(`5000 100000 ${UL} 10 ${UL} \n`);
+  });
+});
+
+describe('kernel-written records of both target generations', () => {
+  it('v1 (pids): 4-byte int ids, paddr -1 stays -1; v2 (target_ids): 8-byte ids', () => {
+    const t = new DamonTarget(-1);
+    t.regions = [Object.assign(new DamonRegion(4096, 8192), { nrAccesses: 3 })];
+    const p = new DamonTarget(4242);
+    p.regions = [Object.assign(new DamonRegion(0x10000, 0x20000), { nrAccesses: 9 })];
+    const v1 = parseRecord(Buffer.concat([buildRecord(1, []), encodeSnapshot(1e9, [t, p], 1)]));
+    expect(v1.snapshots[0]!.targets.map((x) => x.id)).toEqual([-1n, 4242n]);
+    expect(reportRaw(v1)).toContain('target_id: -1\n');
+    const v2 = parseRecord(Buffer.concat([buildRecord(2, []), encodeSnapshot(1e9, [t, p], 2)]));
+    expect(v2.snapshots[0]!.targets.map((x) => x.id)).toEqual([2n ** 64n - 1n, 4242n]);
+    expect(v1.snapshots[0]!.targets[1]!.regions).toEqual(v2.snapshots[0]!.targets[1]!.regions);
   });
 });

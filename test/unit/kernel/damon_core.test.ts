@@ -6,9 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { bootKernel, type Kernel, MemoryHostFs } from '../../../src/kernel/kernel.js';
 import { damonDbgfs } from '../../../src/kernel/mm/damon/dbgfs.js';
 import { mergeRegionsOf, DamonRegion } from '../../../src/kernel/mm/damon/core.js';
+import { biggestSystemRam, setRegionBiggestSystemRamDefault } from '../../../src/kernel/mm/damon/paddr.js';
+import type { DamonAbi } from '../../../src/kernel/mm/damon/dbgfs.js';
+import { EINVAL, ENOMEM } from '../../../src/kernfs/index.js';
 import { parseRecord } from '../../../src/damo/recfile.js';
 import type { HotsetPattern } from '../../../src/kernel/workload/pattern.js';
-import { advance, bootPreset, presetConfig, spawn } from './boot.js';
+import { advance, bootPreset, errnoOf, presetConfig, spawn } from './boot.js';
 
 const D = 'sys/kernel/debug/damon';
 const w = (k: Kernel, f: string, t: string) => k.fs.writeFile(`${D}/${f}`, t);
@@ -37,6 +40,7 @@ describe('accuracy (DAMON against the ground truth)', () => {
     const first = p.vma.pt[0]!;
     expect(p.vma.pt[hotPages - 1]).toBe(first + hotPages - 1); // physically contiguous on a fresh node
     w(k, 'pids', 'paddr\n');
+    w(k, 'init_regions', `-1 ${biggestSystemRam(k).join(' ')}\n`); // node 1's System RAM (kmem)
     w(k, 'record', '0 none\n');
     w(k, 'monitor_on', 'on\n');
     await advance(k, '5s');
@@ -75,7 +79,7 @@ describe('accuracy (DAMON against the ground truth)', () => {
 });
 
 describe('record file', () => {
-  it('is damo’s format: header v2, one snapshot per aggregation, regions inside the init region, nr_accesses <= aggr/sample', async () => {
+  it('is damo’s format: header v2 (targets set through target_ids), one snapshot per aggregation, regions inside the init region, nr_accesses <= aggr/sample', async () => {
     const vol = new Volume();
     vol.mkdirSync('/tmp', { recursive: true });
     const hostFs = { appendFile: (path: string, data: Uint8Array) => vol.appendFileSync(path, data) };
@@ -83,8 +87,8 @@ describe('record file', () => {
     await spawn(k, 'hotset size=256M threads=4 node=1');
     const start = k.alloc.blocksOf(1)[0]!.startPfn * 4096;
     const end = start + 512 * 1024 * 1024;
-    w(k, 'pids', 'paddr\n');
-    w(k, 'init_regions', `-1 ${start} ${end}\n`);
+    w(k, 'target_ids', 'paddr\n');
+    w(k, 'init_regions', `42 ${start} ${end}\n`);
     w(k, 'record', '4096 /tmp/damon.data\n');
     w(k, 'monitor_on', 'on\n');
     await advance(k, '3s');
@@ -96,7 +100,7 @@ describe('record file', () => {
     for (const s of snapshots) {
       expect(s.targets).toHaveLength(1);
       const t = s.targets[0]!;
-      expect(t.id).toBe(2n ** 64n - 1n); // -1 as an unsigned long
+      expect(t.id).toBe(42n); // mainline's paddr target id, 8 bytes
       expect(t.regions.length).toBeGreaterThanOrEqual(1);
       expect(t.regions.length).toBeLessThanOrEqual(1000);
       for (const r of t.regions) {
@@ -155,6 +159,7 @@ describe('kdamond', () => {
     const k = bootPreset();
     await spawn(k, 'hotset size=64M node=1');
     w(k, 'pids', 'paddr\n');
+    w(k, 'init_regions', `-1 ${biggestSystemRam(k).join(' ')}\n`);
     w(k, 'record', '0 none\n');
     w(k, 'monitor_on', 'on\n');
     await advance(k, '1s');
@@ -179,6 +184,7 @@ describe('kdamond', () => {
       const k = bootPreset('cxl-2node', 3);
       await spawn(k, 'zipf size=128M threads=2 node=1');
       w(k, 'pids', 'paddr\n');
+      w(k, 'init_regions', `-1 ${biggestSystemRam(k).join(' ')}\n`);
       w(k, 'record', '1048576 /damon.data\n');
       w(k, 'monitor_on', 'on\n');
       await advance(k, '2s');
@@ -219,11 +225,14 @@ describe('schemes act on the model', () => {
     await advance(k, '300ms');
     w(k, 'monitor_on', 'off\n');
     expect(active()).toBe(32 * 1024);
+    // The kdamond's end destroyed the pid target: each run sets it again, as on a kernel.
+    w(k, 'pids', `${pid}\n`);
     w(k, 'schemes', '4096 18446744073709551615 0 4294967295 0 4294967295 1\n');
     w(k, 'monitor_on', 'on\n');
     await advance(k, '300ms');
     w(k, 'monitor_on', 'off\n');
     expect(active()).toBe(0);
+    w(k, 'pids', `${pid}\n`);
     w(k, 'schemes', '4096 18446744073709551615 0 4294967295 0 4294967295 5\n');
     w(k, 'monitor_on', 'on\n');
     await advance(k, '300ms');
@@ -232,5 +241,174 @@ describe('schemes act on the model', () => {
     expect(f[7]).toBeGreaterThan(0);
     expect(f[8]).toBeGreaterThan(0);
     expect(active()).toBe(0);
+  });
+});
+
+describe('kdamond end: regions destroyed, pid targets put (kdamond_fn exit, dbgfs_before_terminate)', () => {
+  const bootAbi = (abi: DamonAbi) => (abi === 'union' ? bootPreset() : bootKernel(presetConfig(), { seed: 1, clock: 'virtual', damonAbi: abi }));
+  const noRecord = (k: Kernel) => (k.fs.readdir(D).includes('record') ? w(k, 'record', '0 none\n') : undefined);
+
+  it.each([
+    ['union', 'target_ids'],
+    ['union', 'pids'],
+    ['2020', 'pids'],
+    ['5.15', 'target_ids'],
+    ['5.18', 'target_ids'],
+  ] as const)('%s %s: after monitor_on off the pid targets are gone and the file reads an empty line', async (abi, file) => {
+    const k = bootAbi(abi);
+    const pid = await spawn(k, 'idle size=4M node=0');
+    w(k, file, `${pid}\n`);
+    noRecord(k);
+    w(k, 'monitor_on', 'on\n');
+    await advance(k, '200ms');
+    w(k, 'monitor_on', 'off\n');
+    expect(k.fs.readFile(`${D}/${file}`)).toBe('\n');
+    expect(k.fs.readFile(`${D}/init_regions`)).toBe('');
+    expect(errnoOf(() => w(k, 'monitor_on', 'on\n'))).toBe(EINVAL); // nothing left to monitor
+  });
+
+  it('when every vaddr target exits the kdamond stops, target_ids reads empty, and writing the read-back value back works', async () => {
+    const k = bootPreset();
+    const pid = await spawn(k, 'abench size=4M iters=2 node=0');
+    w(k, 'target_ids', `${pid}\n`);
+    w(k, 'record', '0 none\n');
+    w(k, 'monitor_on', 'on\n');
+    await advance(k, '1s');
+    expect(k.fs.readFile(`${D}/monitor_on`)).toBe('off\n');
+    const saved = k.fs.readFile(`${D}/target_ids`);
+    expect(saved).toBe('\n');
+    expect(errnoOf(() => w(k, 'target_ids', saved))).toBe(undefined); // save/restore round trips
+    expect(k.fs.readFile(`${D}/target_ids`)).toBe('\n');
+  });
+
+  it('pids reads an empty line too; writing it back is ENOMEM, the 2020 parser’s quirk for no number', async () => {
+    const k = bootKernel(presetConfig(), { seed: 1, clock: 'virtual', damonAbi: '2020' });
+    const pid = await spawn(k, 'abench size=4M iters=2 node=0');
+    w(k, 'pids', `${pid}\n`);
+    w(k, 'record', '0 none\n');
+    w(k, 'monitor_on', 'on\n');
+    await advance(k, '1s');
+    expect(k.fs.readFile(`${D}/pids`)).toBe('\n');
+    expect(errnoOf(() => w(k, 'pids', '\n'))).toBe(ENOMEM);
+  });
+
+  it('the paddr target stays (dbgfs_before_terminate puts pid targets only); its regions go', async () => {
+    const k = bootPreset();
+    w(k, 'target_ids', 'paddr\n');
+    w(k, 'init_regions', `42 ${0x500000000} ${0x600000000}\n`);
+    w(k, 'record', '0 none\n');
+    w(k, 'monitor_on', 'on\n');
+    await advance(k, '200ms');
+    w(k, 'monitor_on', 'off\n');
+    expect(k.fs.readFile(`${D}/target_ids`)).toBe('42\n');
+    expect(k.fs.readFile(`${D}/init_regions`)).toBe('');
+  });
+});
+
+describe('paddr on the debugfs interfaces monitors only init_regions', () => {
+  it.each([
+    ['union', 'pids', 1],
+    ['union', 'target_ids', 2],
+    ['2020', 'pids', 1],
+  ] as const)('%s, paddr through %s and no init_regions: every snapshot has the target with no region', async (abi, file, version) => {
+    const k = abi === 'union' ? bootPreset() : bootKernel(presetConfig(), { seed: 1, clock: 'virtual', damonAbi: abi });
+    await spawn(k, 'hotset size=256M node=1');
+    w(k, file, 'paddr\n');
+    w(k, 'record', '4096 /rec.data\n');
+    w(k, 'monitor_on', 'on\n');
+    await advance(k, '1s');
+    expect(damonDbgfs(k).defaultCtx.nrRegions()).toBe(0);
+    w(k, 'monitor_on', 'off\n');
+    const rec = parseRecord((k.hostFs as MemoryHostFs).files.get('/rec.data')!);
+    expect(rec.version).toBe(version);
+    expect(rec.snapshots.length).toBeGreaterThanOrEqual(9);
+    for (const s of rec.snapshots) expect(s.targets.map((t) => t.regions.length)).toEqual([0]);
+  });
+
+  it.each(['5.15', '5.18'] as const)('%s: paddr with no init_regions has no region while running', async (abi) => {
+    const k = bootKernel(presetConfig(), { seed: 1, clock: 'virtual', damonAbi: abi });
+    w(k, 'target_ids', 'paddr\n');
+    w(k, 'monitor_on', 'on\n');
+    await advance(k, '500ms');
+    expect(k.fs.readFile(`${D}/monitor_on`)).toBe('on\n');
+    expect(damonDbgfs(k).defaultCtx.nrRegions()).toBe(0);
+  });
+
+  it('the DAMON modules’ default (damon_set_region_biggest_system_ram_default) is kept for other front ends: the largest System RAM range, kmem included', async () => {
+    const k = bootPreset();
+    const ctx = damonDbgfs(k).defaultCtx;
+    w(k, 'target_ids', 'paddr\n');
+    w(k, 'record', '0 none\n');
+    setRegionBiggestSystemRamDefault(k, ctx.targets[0]!);
+    expect(ctx.targets[0]!.initRegions).toEqual([[20n << 30n, 36n << 30n]]); // node 1's System RAM (kmem) on cxl-2node
+    w(k, 'monitor_on', 'on\n');
+    await advance(k, '200ms');
+    const regions = ctx.targets[0]!.regions;
+    expect(regions.length).toBeGreaterThanOrEqual(10);
+    expect(regions[0]!.start).toBe(20 * 2 ** 30);
+    expect(regions[regions.length - 1]!.end).toBe(36 * 2 ** 30);
+  });
+});
+
+describe('record format version follows the file that set the targets', () => {
+  it.each([
+    ['union', 'pids', 'paddr', 1, -1n], // the pids era wrote 4-byte int pids: paddr's -1 stays -1
+    ['union', 'target_ids', 'paddr', 2, 42n],
+    ['union', 'pids', 'pid', 1, undefined],
+    ['union', 'target_ids', 'pid', 2, undefined],
+    ['2020', 'pids', 'paddr', 1, -1n],
+  ] as const)('%s %s %s → version %d', async (abi, file, kind, version, id) => {
+    const k = abi === 'union' ? bootPreset() : bootKernel(presetConfig(), { seed: 1, clock: 'virtual', damonAbi: abi });
+    const pid = await spawn(k, 'hotset size=64M node=0');
+    w(k, file, kind === 'paddr' ? 'paddr\n' : `${pid}\n`);
+    if (kind === 'paddr') w(k, 'init_regions', `${k.fs.readFile(`${D}/${file}`).trim()} ${4n << 30n} ${5n << 30n}\n`);
+    w(k, 'record', '1024 /rec.data\n');
+    w(k, 'monitor_on', 'on\n');
+    await advance(k, '500ms');
+    w(k, 'monitor_on', 'off\n');
+    const data = (k.hostFs as MemoryHostFs).files.get('/rec.data')!;
+    expect(data.subarray(0, 16).toString('latin1')).toBe('damon_recfmt_ver');
+    expect(data.readInt32LE(16)).toBe(version);
+    const rec = parseRecord(data); // the damo port reads both versions
+    expect(rec.version).toBe(version);
+    expect(rec.snapshots.length).toBeGreaterThanOrEqual(4);
+    for (const s of rec.snapshots) {
+      expect(s.targets.map((t) => t.id)).toEqual([id ?? BigInt(pid)]);
+      expect(s.targets[0]!.regions.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('allocation order: a node-0 hot set shows in a paddr record over the largest System RAM range', () => {
+  it('cxl-2node, 1 GiB hotset on node 0: the record over the largest "System RAM" range sees the hot set', async () => {
+    const k = bootPreset();
+    const pid = await spawn(k, 'hotset size=1G threads=8 node=0');
+    const p = k.tasks.get(pid)!;
+    // The largest range named "System RAM" in /proc/iomem, as the 2020 damo's default_paddr_region
+    // picks it (exact name, so CXL's "System RAM (kmem)" is not a candidate): node 0 above 4 GiB.
+    let best: [bigint, bigint] = [0n, 0n];
+    for (const m of k.fs.readFile('proc/iomem').matchAll(/^([0-9a-f]+)-([0-9a-f]+) : System RAM$/gm)) {
+      const r: [bigint, bigint] = [BigInt(`0x${m[1]}`), BigInt(`0x${m[2]}`) + 1n];
+      if (r[1] - r[0] > best[1] - best[0]) best = r;
+    }
+    expect(best).toEqual([4n << 30n, 17n << 30n]);
+    w(k, 'pids', 'paddr\n');
+    w(k, 'init_regions', `-1 ${best[0]} ${best[1]}\n`);
+    w(k, 'record', '1048576 /damon.data\n');
+    w(k, 'monitor_on', 'on\n');
+    await advance(k, '3s');
+    w(k, 'monitor_on', 'off\n');
+    // The hot set's physical pages: the first hotPages pages of the buffer.
+    const hotPages = (p.vma.pattern as HotsetPattern).hotPages;
+    const hot = Array.from({ length: hotPages }, (_, i) => p.vma.pt[i]! * 4096);
+    const hotLo = Math.min(...hot);
+    const hotHi = Math.max(...hot) + 4096;
+    const { snapshots } = parseRecord((k.hostFs as MemoryHostFs).files.get('/damon.data')!);
+    const last = snapshots.slice(-5);
+    let hotAccesses = 0;
+    for (const s of last) for (const r of s.targets[0]!.regions) if (r.start < hotHi && r.end > hotLo) hotAccesses += r.nrAccesses;
+    expect(hotAccesses).toBeGreaterThan(0);
+    expect(hotLo).toBeGreaterThanOrEqual(Number(best[0])); // ZONE_NORMAL: inside the monitored range
+    expect(Math.max(...last.flatMap((s) => s.targets[0]!.regions.map((r) => r.nrAccesses)))).toBeGreaterThanOrEqual(10);
   });
 });

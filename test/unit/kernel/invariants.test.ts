@@ -21,7 +21,7 @@ function meminfoKb(text: string, key: string): number {
 }
 
 function list(k: Kernel, path: string): number[] {
-  const ids = parseRangeList(k.fs.readFile(path).trimEnd());
+  const ids = parseRangeList(k.fs.readFile(path).trimEnd(), 8192);
   if (!ids) throw new Error(`bad range list in ${path}`);
   return ids;
 }

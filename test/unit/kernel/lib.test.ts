@@ -1,7 +1,7 @@
 // kstrto*, bitmap printers, units, the PRNG and the clock.
 import { describe, expect, it } from 'vitest';
-import { EINVAL, ERANGE } from '../../../src/kernfs/index.js';
-import { formatHexMask, formatRangeList, parseRangeList } from '../../../src/kernel/lib/bitmap.js';
+import { EINVAL, EOVERFLOW, ERANGE } from '../../../src/kernfs/index.js';
+import { formatHexMask, formatRangeList, parseBitmapList, parseRangeList } from '../../../src/kernel/lib/bitmap.js';
 import { kstrtobool, kstrtoint, kstrtol, kstrtoul, sysfsStreq } from '../../../src/kernel/lib/kstrto.js';
 import { Prng } from '../../../src/kernel/lib/prng.js';
 import { parseDurationNs, parseSize } from '../../../src/kernel/lib/units.js';
@@ -53,10 +53,50 @@ describe('bitmap printers', () => {
   ])('%%*pb of %j over %d bits is %j', (ids, nbits, text) => expect(formatHexMask(ids, nbits)).toBe(text));
 
   it('parses range lists back', () => {
-    expect(parseRangeList('0-2,5')).toEqual([0, 1, 2, 5]);
-    expect(parseRangeList('')).toEqual([]);
-    expect(parseRangeList('3-1')).toBeUndefined();
+    expect(parseRangeList('0-2,5', 64)).toEqual([0, 1, 2, 5]);
+    expect(parseRangeList('', 64)).toEqual([]);
+    expect(parseRangeList('3-1', 64)).toBeUndefined();
   });
+});
+
+describe('bitmap_parselist over MAX_NUMNODES (1024) bits', () => {
+  it.each([
+    ['0', [0]],
+    ['0-2,5', [0, 1, 2, 5]],
+    ['', []],
+    ['\n', []],
+    ['1,0', [0, 1]],
+    ['1 3', [1, 3]],
+    [',,2,', [2]],
+    ['0-7:2/4', [0, 1, 4, 5]],
+    ['N', [1023]],
+    ['1020-N', [1020, 1021, 1022, 1023]],
+    ['0-1023:1/256', [0, 256, 512, 768]],
+    ['2\n5', [2]],
+    ['2,\n5', [2, 5]],
+  ])('%j sets %j', (text, ids) => expect(parseBitmapList(text, 1024)).toEqual(ids));
+
+  it('"all" sets every bit and nothing more', () => {
+    expect(parseBitmapList('all', 1024)).toEqual(Array.from({ length: 1024 }, (_, i) => i));
+    expect(parseBitmapList('ALL:1/512', 1024)).toEqual([0, 512]);
+  });
+
+  it.each([
+    ['a bit at nbits is ERANGE', '1024', ERANGE],
+    ['a range past nbits is ERANGE, checked before any bit is set', '0-999999999', ERANGE],
+    ['a range ending at UINT_MAX is ERANGE', '0-4294967295', ERANGE],
+    ['a number over UINT_MAX is EOVERFLOW', '4294967296', EOVERFLOW],
+    ['a 30-digit number is EOVERFLOW', '0-999999999999999999999999999999', EOVERFLOW],
+    ['start > end is EINVAL', '3-1', EINVAL],
+    ['a word is EINVAL', 'abc', EINVAL],
+    ['a sign is EINVAL', '-1', EINVAL],
+    ['a dangling dash is EINVAL', '1-', EINVAL],
+    ['junk after a number is EINVAL', '1x', EINVAL],
+    ['group 0 is EINVAL', '0-7:1/0', EINVAL],
+    ['used > group is EINVAL', '0-7:3/2', EINVAL],
+    ['a pattern without a group is EINVAL', '0-7:2', EINVAL],
+    ['a later bad region fails the list', '0,1-x', EINVAL],
+  ])('%s (%j)', (_rule, text, errno) => expect(parseBitmapList(text, 1024)).toBe(errno));
 });
 
 describe('units', () => {

@@ -14,12 +14,40 @@ import { encodeSnapshot, RECFMT_HEADER } from './record.js';
 
 const trace = createDebug('tiersim:damon');
 
+/** The monitoring attributes: the kernel's unsigned longs, exact up to ULONG_MAX. */
 export interface DamonAttrs {
-  sampleUs: number;
-  aggrUs: number;
-  updateUs: number;
-  minNrRegions: number;
-  maxNrRegions: number;
+  sampleUs: bigint;
+  aggrUs: bigint;
+  updateUs: bigint;
+  minNrRegions: bigint;
+  maxNrRegions: bigint;
+}
+
+/**
+ * The simulator's ceiling on regions per context: attrs accept any unsigned long (and read it
+ * back), but a kernel given min_nr_regions = ULONG_MAX would allocate regions until memory
+ * runs out; the simulator monitors with at most this many.
+ */
+export const SIM_MAX_NR_REGIONS = 1 << 16;
+
+/** A u64 as a number for the mechanism: exact below 2^53, clamped above (explicitly, never rounded). */
+export function clampU64(v: bigint): number {
+  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
+}
+
+/**
+ * Every simulated address (physical or virtual) lies below 2^52, so regions are numbers that
+ * stay exact under addition. User ranges (init_regions, u64 up to ULONG_MAX) are clipped to it
+ * when monitoring starts; nothing simulated lives above, so no access is lost.
+ */
+export const SIM_ADDR_LIMIT = 2 ** 52;
+
+/** Address ranges given as u64 pairs, clipped to the simulated address space. */
+export function simRanges(ranges: ReadonlyArray<readonly [bigint, bigint]>): Array<[number, number]> {
+  const lim = BigInt(SIM_ADDR_LIMIT);
+  const out: Array<[number, number]> = [];
+  for (const [a, b] of ranges) if (a < lim) out.push([Number(a), Number(b < lim ? b : lim)]);
+  return out;
 }
 
 export class DamonRegion {
@@ -42,8 +70,11 @@ export class DamonRegion {
 
 export class DamonTarget {
   regions: DamonRegion[] = [];
-  /** Regions the user gave through init_regions, used when monitoring starts. */
-  initRegions: Array<[number, number]> = [];
+  /**
+   * Regions the user gave through init_regions (u64 start, end), used when monitoring starts.
+   * The kernel keeps them in the target's region list, so they go when the kdamond ends.
+   */
+  initRegions: Array<[bigint, bigint]> = [];
 
   constructor(
     /** The pid for vaddr; for paddr the id the interface shows (-1 or 42). */
@@ -54,10 +85,11 @@ export class DamonTarget {
 export const DAMOS_ACTIONS = ['willneed', 'cold', 'pageout', 'hugepage', 'nohugepage', 'stat'] as const;
 export type DamosAction = (typeof DAMOS_ACTIONS)[number];
 
+/** Quota: ms, sz and the reset interval are unsigned longs (bigint), the weights unsigned ints. */
 export interface DamosQuota {
-  ms: number;
-  sz: number;
-  resetIntervalMs: number;
+  ms: bigint;
+  sz: bigint;
+  resetIntervalMs: bigint;
   weightSz: number;
   weightNrAccesses: number;
   weightAge: number;
@@ -66,10 +98,10 @@ export interface DamosQuota {
 export interface DamosWatermarks {
   /** 0 none, 1 free memory rate in permil. */
   metric: number;
-  intervalUs: number;
-  high: number;
-  mid: number;
-  low: number;
+  intervalUs: bigint;
+  high: bigint;
+  mid: bigint;
+  low: bigint;
 }
 
 export interface DamosStats {
@@ -80,9 +112,10 @@ export interface DamosStats {
   qtExceeds: number;
 }
 
+/** A scheme: sizes are unsigned longs (bigint, exact to ULONG_MAX), the rest unsigned ints. */
 export interface DamosScheme {
-  minSz: number;
-  maxSz: number;
+  minSz: bigint;
+  maxSz: bigint;
   minNrAccesses: number;
   maxNrAccesses: number;
   minAge: number;
@@ -91,8 +124,6 @@ export interface DamosScheme {
   quota: DamosQuota;
   wmarks: DamosWatermarks;
   stats: DamosStats;
-  /** The input fields as the kernel prints them back ("%lu": ULONG_MAX stays ULONG_MAX). */
-  shownInputs?: readonly string[];
   /** Quota window state. */
   chargedSz: number;
   windowStartNs: number;
@@ -102,8 +133,8 @@ export interface DamosScheme {
 export function newScheme(p: Omit<DamosScheme, 'stats' | 'chargedSz' | 'windowStartNs' | 'wmarkActive' | 'quota' | 'wmarks'> & Partial<Pick<DamosScheme, 'quota' | 'wmarks'>>): DamosScheme {
   return {
     ...p,
-    quota: p.quota ?? { ms: 0, sz: 0, resetIntervalMs: 0, weightSz: 0, weightNrAccesses: 0, weightAge: 0 },
-    wmarks: p.wmarks ?? { metric: 0, intervalUs: 0, high: 0, mid: 0, low: 0 },
+    quota: p.quota ?? { ms: 0n, sz: 0n, resetIntervalMs: 0n, weightSz: 0, weightNrAccesses: 0, weightAge: 0 },
+    wmarks: p.wmarks ?? { metric: 0, intervalUs: 0n, high: 0n, mid: 0n, low: 0n },
     stats: { nrTried: 0, szTried: 0, nrApplied: 0, szApplied: 0, qtExceeds: 0 },
     chargedSz: 0,
     windowStartNs: 0,
@@ -128,6 +159,13 @@ export class DamonCtx {
   kdamondPid: number | undefined;
   /** Snapshots recorded since start (for progress displays). */
   snapshots = 0;
+  /**
+   * Record format version: 1 (4-byte int pid) for targets set through the 2020 `pids` file,
+   * 2 (8-byte target id) for `target_ids` (spec kernel-files.md §1c).
+   */
+  recfmtVersion: 1 | 2 = 2;
+  /** ctx->callback.before_terminate: the front end's hook after the regions are destroyed. */
+  beforeTerminate: ((ctx: DamonCtx) => void) | undefined;
   private rbuf: Uint8Array[] = [];
   private rbufUsed = 0;
   private timer: TimerHandle | undefined;
@@ -152,9 +190,34 @@ export class DamonCtx {
     return this.kdamondPid !== undefined;
   }
 
-  /** damon_max_nr_accesses */
+  /** damon_max_nr_accesses: aggregation / sampling interval, at least 1. */
   get maxNrAccesses(): number {
-    return Math.max(1, Math.floor(this.attrs.aggrUs / Math.max(1, this.attrs.sampleUs)));
+    return this.sis(this.attrs.aggrUs);
+  }
+
+  /** Sampling intervals per `us` (at least 1; a zero sampling interval counts as 1 µs). */
+  private sis(us: bigint): number {
+    const s = this.attrs.sampleUs > 0n ? this.attrs.sampleUs : 1n;
+    const n = us / s;
+    return n > 0n ? clampU64(n) : 1;
+  }
+
+  /**
+   * The kdamond's sleep between samples in ns. usleep_range(0, 1) still sleeps, so a zero
+   * interval sleeps 1 µs: simulated time always moves between two samples.
+   */
+  get sampleNs(): number {
+    return clampU64((this.attrs.sampleUs > 0n ? this.attrs.sampleUs : 1n) * 1000n);
+  }
+
+  /** min_nr_regions as the mechanism uses it (at most SIM_MAX_NR_REGIONS). */
+  get minNrRegions(): number {
+    return Math.min(SIM_MAX_NR_REGIONS, clampU64(this.attrs.minNrRegions));
+  }
+
+  /** max_nr_regions as the mechanism uses it (at most SIM_MAX_NR_REGIONS). */
+  get maxNrRegions(): number {
+    return Math.min(SIM_MAX_NR_REGIONS, clampU64(this.attrs.maxNrRegions));
   }
 
   /** Start the kdamond. @throws EINVAL when there is no target */
@@ -164,14 +227,13 @@ export class DamonCtx {
     this.passedSis = 0;
     this.snapshots = 0;
     this.cpuNs = 0;
-    const sis = (us: number) => Math.max(1, Math.floor(us / Math.max(1, this.attrs.sampleUs)));
-    this.nextAggregationSis = sis(this.attrs.aggrUs);
-    this.nextUpdateSis = sis(this.attrs.updateUs);
+    this.nextAggregationSis = this.sis(this.attrs.aggrUs);
+    this.nextUpdateSis = this.sis(this.attrs.updateUs);
     this.rbuf = [];
     this.rbufUsed = 0;
     if (this.rbufLen > 0) {
       const v = new DataView(new ArrayBuffer(4));
-      v.setInt32(0, 2, true);
+      v.setInt32(0, this.recfmtVersion, true);
       this.writeRbuf(Buffer.concat([RECFMT_HEADER, new Uint8Array(v.buffer)]));
     }
     for (const s of this.schemes) {
@@ -183,16 +245,25 @@ export class DamonCtx {
     this.updateSzLimit();
     trace('kdamond %d starts: %s, %d targets, %d regions', pid, this.ops.name, this.targets.length, this.nrRegions());
     this.ops.prepareAccessChecks(this);
-    this.timer = this.k.clock.after(this.attrs.sampleUs * 1000, () => this.step());
+    this.timer = this.k.clock.after(this.sampleNs, () => this.step());
   }
 
-  /** Stop the kdamond, flushing the record buffer. */
+  /**
+   * Stop the kdamond (monitor_on off, or every target gone): flush the record buffer, destroy
+   * every target's regions (init regions included: kdamond_fn's exit path), then run the
+   * front end's before_terminate, as kdamond_fn ends.
+   */
   stop(reason = 'stopped'): void {
     if (!this.running) return;
     this.timer?.cancel();
     this.timer = undefined;
     this.flushRbuf();
     trace('kdamond %d %s after %d snapshots, cpu %d ns', this.kdamondPid, reason, this.snapshots, this.cpuNs);
+    for (const t of this.targets) {
+      t.regions = [];
+      t.initRegions = [];
+    }
+    this.beforeTerminate?.(this);
     this.kdamondPid = undefined;
   }
 
@@ -205,7 +276,7 @@ export class DamonCtx {
   private updateSzLimit(): void {
     let total = 0;
     for (const t of this.targets) for (const r of t.regions) total += r.size;
-    this.szLimit = Math.max(PAGE_SIZE, Math.floor(total / this.attrs.minNrRegions / PAGE_SIZE) * PAGE_SIZE);
+    this.szLimit = Math.max(PAGE_SIZE, Math.floor(total / this.minNrRegions / PAGE_SIZE) * PAGE_SIZE);
   }
 
   /** One sampling interval has passed: check, aggregate, apply schemes, split, update. */
@@ -217,7 +288,7 @@ export class DamonCtx {
       this.mergeRegions(Math.floor(maxNr / 10));
       this.recordSnapshot();
       this.applySchemes();
-      this.nextAggregationSis += Math.max(1, Math.floor(this.attrs.aggrUs / Math.max(1, this.attrs.sampleUs)));
+      this.nextAggregationSis += this.sis(this.attrs.aggrUs);
       for (const t of this.targets) {
         for (const r of t.regions) {
           r.lastNrAccesses = r.nrAccesses;
@@ -227,7 +298,7 @@ export class DamonCtx {
       this.splitRegions();
     }
     if (this.passedSis >= this.nextUpdateSis) {
-      this.nextUpdateSis += Math.max(1, Math.floor(this.attrs.updateUs / Math.max(1, this.attrs.sampleUs)));
+      this.nextUpdateSis += this.sis(this.attrs.updateUs);
       this.ops.update(this);
       this.updateSzLimit();
     }
@@ -238,7 +309,7 @@ export class DamonCtx {
     this.ops.prepareAccessChecks(this);
     // kdamond sleeps sample_interval after doing its work: its CPU time delays the next sample.
     const work = Math.round(this.cpuNs - before);
-    this.timer = this.k.clock.after(this.attrs.sampleUs * 1000 + work, () => this.step());
+    this.timer = this.k.clock.after(this.sampleNs + work, () => this.step());
   }
 
   /** Charge kdamond CPU time. */
@@ -253,14 +324,14 @@ export class DamonCtx {
     do {
       for (const t of this.targets) t.regions = mergeRegionsOf(t.regions, thres, this.szLimit);
       thres = Math.max(1, thres * 2);
-    } while (this.nrRegions() > this.attrs.maxNrRegions && thres / 2 < maxNr);
+    } while (this.nrRegions() > this.maxNrRegions && thres / 2 < maxNr);
   }
 
   /** kdamond_split_regions: 2 (or 3 when the count is stable and small) random pieces each. */
   private splitRegions(): void {
     const n = this.nrRegions();
-    if (n > this.attrs.maxNrRegions / 2) return;
-    const nrSubs = n === this.lastSplitNr && n < this.attrs.maxNrRegions / 3 ? 3 : 2;
+    if (n > this.maxNrRegions / 2) return;
+    const nrSubs = n === this.lastSplitNr && n < this.maxNrRegions / 3 ? 3 : 2;
     for (const t of this.targets) {
       const out: DamonRegion[] = [];
       for (const r of t.regions) {
@@ -289,7 +360,7 @@ export class DamonCtx {
     for (const s of this.schemes) {
       if (!this.watermarksAllow(s)) continue;
       const q = s.quota;
-      if ((q.sz > 0 || q.ms > 0) && q.resetIntervalMs > 0 && now - s.windowStartNs >= q.resetIntervalMs * 1e6) {
+      if ((q.sz > 0n || q.ms > 0n) && q.resetIntervalMs > 0n && now - s.windowStartNs >= clampU64(q.resetIntervalMs) * 1e6) {
         if (s.chargedSz >= this.effectiveQuota(s)) s.stats.qtExceeds++;
         s.chargedSz = 0;
         s.windowStartNs = now;
@@ -316,8 +387,8 @@ export class DamonCtx {
   /** Size quota in bytes for this window (time quota at the 4 MiB/ms prior); Infinity if none. */
   private effectiveQuota(s: DamosScheme): number {
     let esz = Infinity;
-    if (s.quota.ms > 0) esz = PAGE_SIZE * 1024 * s.quota.ms;
-    if (s.quota.sz > 0) esz = Math.min(esz, s.quota.sz);
+    if (s.quota.ms > 0n) esz = PAGE_SIZE * 1024 * clampU64(s.quota.ms);
+    if (s.quota.sz > 0n) esz = Math.min(esz, clampU64(s.quota.sz));
     return esz;
   }
 
@@ -341,7 +412,7 @@ export class DamonCtx {
   private recordSnapshot(): void {
     this.snapshots++;
     if (this.rbufLen === 0) return;
-    this.writeRbuf(encodeSnapshot(this.k.clock.nowNs, this.targets));
+    this.writeRbuf(encodeSnapshot(this.k.clock.nowNs, this.targets, this.recfmtVersion));
   }
 
   private writeRbuf(data: Uint8Array): void {

@@ -4,9 +4,13 @@
 // mk_contexts, rm_contexts): the paddr target answers to both `-1` (pids) and `42`
 // (target_ids) and reads back in the form of the file that last set the targets.
 // `--damon-abi 2020|5.15|5.18` presents one generation exactly. Files parse and format only;
-// the monitoring is core.ts.
-import { EBUSY, EEXIST, EINVAL, ENOENT, ENOMEM, EPERM, StaticDir, debugfsFile, subdir, type KFile } from '../../../kernfs/index.js';
+// the monitoring is core.ts. Every number is read with the kernel's sscanf (lib/sscanf.ts), in
+// the conversion each generation's dbgfs used, so over-range input gets the kernel's answer:
+// %lu wraps modulo 2^64 and %d/%u keep the low 32 bits (sscanf never fails on overflow), and
+// unsigned longs read back exactly up to ULONG_MAX.
+import { EACCES, EBUSY, EEXIST, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, EPERM, StaticDir, debugfsFile, subdir, type KFile } from '../../../kernfs/index.js';
 import type { Kernel } from '../../kernel.js';
+import { sscanf, sscanfEach } from '../../lib/sscanf.js';
 import { debugfsRoot } from '../../sched/numa_balancing.js';
 import { DAMOS_ACTIONS, DamonCtx, DamonTarget, newScheme, type DamonAttrs, type DamosScheme } from './core.js';
 import { paddrOps } from './paddr.js';
@@ -22,7 +26,8 @@ const MAX_SCHEMES = 256;
 const RBUF_MAX = 4 * 1024 * 1024;
 const RBUF_MIN = 1024;
 const PATH_MAX = 256;
-const ULONG_MAX = 2n ** 64n - 1n;
+/** NAME_MAX: simple_lookup refuses longer names with ENAMETOOLONG. */
+const NAME_MAX = 255;
 
 /** One DAMON context as the debugfs files see it. */
 interface DbgfsCtx {
@@ -54,9 +59,17 @@ export class DamonDbgfs {
   }
 
   newCtx(): DbgfsCtx {
-    const defaults: DamonAttrs = { sampleUs: 5000, aggrUs: 100_000, updateUs: this.abi === '5.18' || this.abi === '5.15' ? 60_000_000 : 1_000_000, minNrRegions: 10, maxNrRegions: 1000 };
+    const defaults: DamonAttrs = { sampleUs: 5000n, aggrUs: 100_000n, updateUs: this.abi === '5.18' || this.abi === '5.15' ? 60_000_000n : 1_000_000n, minNrRegions: 10n, maxNrRegions: 1000n };
     const record = this.abi === '2020' || this.abi === 'union' ? { len: 1048576, path: '/damon.data' } : { len: 0, path: 'none' };
-    return { ctx: new DamonCtx(this.k, vaddrOps(this.k), defaults, record), idForm: this.abi === '2020' ? 'pids' : 'target_ids' };
+    const ctx = new DamonCtx(this.k, vaddrOps(this.k), defaults, record);
+    // dbgfs_before_terminate: when the kdamond ends, pid targets are put and destroyed, so
+    // target_ids (and pids) read an empty line; the paddr target stays (mm/damon/dbgfs.c).
+    ctx.beforeTerminate = (c) => {
+      if (c.ops.name === 'vaddr') c.targets = [];
+    };
+    const idForm = this.abi === '2020' ? 'pids' : 'target_ids';
+    ctx.recfmtVersion = idForm === 'pids' ? 1 : 2;
+    return { ctx, idForm };
   }
 }
 
@@ -69,22 +82,10 @@ export function damonDbgfs(k: Kernel): DamonDbgfs {
   return d;
 }
 
-/** sscanf-style unsigned decimals from the start of `input`; stops at the first non-number. */
-function scanNumbers(input: string, signed = false): number[] {
-  const out: number[] = [];
-  for (const tok of input.trim().split(/\s+/)) {
-    if (!(signed ? /^[-+]?\d+$/ : /^\+?\d+$/).test(tok)) break;
-    out.push(Number(tok));
-  }
-  return out;
-}
-
-/** "%lu" of a value held as number: clamp ULONG_MAX-style inputs that exceed 2^53. */
-function ulong(tok: string): number | undefined {
-  if (!/^\d+$/.test(tok)) return undefined;
-  const v = BigInt(tok);
-  if (v > ULONG_MAX) return undefined;
-  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
+/** The pids a target write names: `fmt` per number (ending in %n), at most 32, as C ints. */
+function scanPids(input: string, fmt: string): number[] {
+  // (int) of what was parsed: dbgfs hands the value to find_get_pid() as an int.
+  return sscanfEach(input, fmt, 1, MAX_TARGETS).map(([v]) => Number(BigInt.asIntN(32, v as bigint)));
 }
 
 function isTargetPid(k: Kernel, pid: number): boolean {
@@ -102,11 +103,13 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
 
   const setPaddr = (form: DbgfsCtx['idForm']) => {
     c.idForm = form;
+    ctx.recfmtVersion = form === 'pids' ? 1 : 2;
     ctx.ops = paddrOps(k);
     ctx.targets = [new DamonTarget(form === 'pids' ? -1 : PADDR_TARGET_ID)];
   };
   const setVaddr = (form: DbgfsCtx['idForm'], pids: number[]) => {
     c.idForm = form;
+    ctx.recfmtVersion = form === 'pids' ? 1 : 2;
     ctx.ops = vaddrOps(k);
     ctx.targets = pids.map((p) => new DamonTarget(p));
   };
@@ -120,11 +123,11 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
       return `${a.sampleUs} ${a.aggrUs} ${a.updateUs} ${a.minNrRegions} ${a.maxNrRegions}\n`;
     },
     (input) => {
-      const n = input.trim().split(/\s+/).slice(0, 5).map(ulong);
-      if (n.length < 5 || n.some((x) => x === undefined)) throw EINVAL; // sscanf found fewer than five numbers
-      const [sampleUs, aggrUs, updateUs, minNrRegions, maxNrRegions] = n as number[];
+      const r = sscanf(input, '%lu %lu %lu %lu %lu');
+      if (r.n !== 5) throw EINVAL; // sscanf found fewer than five numbers
+      const [sampleUs, aggrUs, updateUs, minNrRegions, maxNrRegions] = r.values as bigint[];
       if (ctx.running) throw EBUSY; // the context is monitoring
-      if (minNrRegions! < 3) throw EINVAL; // min_nr_regions < 3
+      if (minNrRegions! < 3n) throw EINVAL; // min_nr_regions < 3
       if (minNrRegions! > maxNrRegions!) throw EINVAL; // min_nr_regions > max_nr_regions
       if (abi === '5.18' && sampleUs! > aggrUs!) throw EINVAL; // damon_set_attrs: sample > aggr
       ctx.attrs = { sampleUs: sampleUs!, aggrUs: aggrUs!, updateUs: updateUs!, minNrRegions: minNrRegions!, maxNrRegions: maxNrRegions! };
@@ -140,7 +143,7 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
           setPaddr('pids');
           return;
         }
-        const pids = scanNumbers(input, true).slice(0, MAX_TARGETS);
+        const pids = scanPids(input, '%d%n'); // 2020 str_to_pids: sscanf(&str[pos], "%d%n")
         if (pids.length === 0) throw ENOMEM; // the 2020 parser's quirk: no number parsed is ENOMEM
         setVaddr('pids', pids);
       },
@@ -154,7 +157,8 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
         setPaddr('target_ids'); // compares only the bytes written: "paddr", "paddr\n"
         return;
       }
-      const pids = scanNumbers(input, true).slice(0, MAX_TARGETS);
+      // 5.16 str_to_target_ids reads "%lu%n" (so "-1" ends the list); 5.18 str_to_pids "%d%n".
+      const pids = scanPids(input, abi === '5.18' ? '%d%n' : '%lu%n');
       for (const pid of pids) if (!isTargetPid(k, pid)) throw abi === '5.18' ? ENOMEM : EINVAL; // no such process
       setVaddr('target_ids', pids);
     });
@@ -172,22 +176,25 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
     },
     (input) => {
       if (ctx.running) throw EBUSY; // the context is monitoring
+      // set_init_regions: clear every region, then add "<target> <start> <end>" triples until one
+      // fails to parse; any error clears every region again. The target is "%lu" (an id) in
+      // 5.16 and "%d" in the 2020 series (a pid, -1 for paddr) and 5.18 (an index).
       for (const t of ctx.targets) t.initRegions = [];
-      const toks = input.trim().split(/\s+/).filter((x) => x !== '');
+      const triples = sscanfEach(input, abi === '5.15' ? '%lu %lu %lu%n' : '%d %lu %lu%n', 3);
       try {
-        for (let i = 0; i + 3 <= toks.length; i += 3) {
-          const [idTok, sTok, eTok] = toks.slice(i, i + 3) as [string, string, string];
-          const start = ulong(sTok);
-          const end = ulong(eTok);
-          if (!/^[-+]?\d+$/.test(idTok) || start === undefined || end === undefined) break; // parsing stops here
-          const id = Number(idTok);
-          const target =
-            abi === '5.18' ? ctx.targets[id] : isPaddr() ? ((abi === 'union' ? id === -1 || id === PADDR_TARGET_ID : id === paddrId()) ? ctx.targets[0] : undefined) : ctx.targets.find((t) => t.id === id);
-          if (!target) throw EINVAL; // not a current target
-          if (start >= end) throw EINVAL; // empty or inverted region
-          const prev = target.initRegions[target.initRegions.length - 1];
-          if (prev && prev[1] > start) throw EINVAL; // overlaps or is before the previous region
-          target.initRegions.push([start, end]);
+        for (const [idv, start, end] of triples as [bigint, bigint, bigint][]) {
+          if (start >= end) throw EINVAL; // add_init_region: start >= end
+          const matching = ctx.targets.filter((t, idx) => {
+            if (abi === '5.18') return BigInt(idx) === BigInt.asUintN(64, idv); // the index, compared as unsigned long
+            if (!isPaddr()) return BigInt(t.id) === idv;
+            return abi === 'union' ? idv === -1n || idv === BigInt(PADDR_TARGET_ID) : idv === BigInt(paddrId());
+          });
+          if (matching.length === 0) throw EINVAL; // not a current target
+          for (const target of matching) {
+            const prev = target.initRegions[target.initRegions.length - 1];
+            if (prev && prev[1] > start) throw EINVAL; // overlaps or is before the previous region
+            target.initRegions.push([start, end]);
+          }
         }
       } catch (err) {
         for (const t of ctx.targets) t.initRegions = [];
@@ -200,10 +207,10 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
     files.record = file(
       () => `${ctx.rbufLen} ${ctx.rbufPath}\n`,
       (input) => {
-        const toks = input.trim().split(/\s+/);
-        const len = toks[0] !== undefined && /^\d+$/.test(toks[0]) ? Number(toks[0]) : undefined;
-        const path = toks[1];
-        if (len === undefined || path === undefined || path === '') throw EINVAL; // "%u %s" needs both
+        const r = sscanf(input, '%u %s');
+        if (r.n !== 2) throw EINVAL; // "%u %s" needs both
+        const len = Number(r.values[0] as bigint);
+        const path = r.values[1] as string;
         if (len > RBUF_MAX) throw EINVAL; // rbuf_len above 4 MiB
         if (len !== 0 && len < RBUF_MIN) throw EINVAL; // a non-zero rbuf_len below 1024
         if (path.length >= PATH_MAX) throw EINVAL; // path of 256 characters or more
@@ -215,35 +222,33 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
   }
 
   const fields = abi === '5.15' || abi === '5.18' ? 18 : 7;
+  // str_to_schemes: "%lu" for sizes, quotas and watermark values, "%u" for the rest.
+  const schemeFmt = fields === 18 ? '%lu %lu %u %u %u %u %u %lu %lu %lu %u %u %u %u %lu %lu %lu %lu%n' : '%lu %lu %u %u %u %u %u%n';
   files.schemes = file(
     () => ctx.schemes.map((s) => formatScheme(s, abi)).join(''),
     (input) => {
       if (ctx.running) throw EBUSY; // the context is monitoring
-      const toks = input.trim().split(/\s+/).filter((x) => x !== '');
       const schemes: DamosScheme[] = [];
-      for (let i = 0; i + fields <= toks.length; i += fields) {
-        const f = toks.slice(i, i + fields);
-        const n = f.map((t, j) => (j === 6 || j === 13 ? (/^[-+]?\d+$/.test(t) ? Number(t) : undefined) : ulong(t)));
-        if (n.some((x) => x === undefined)) break; // parsing stops at the first incomplete line
-        const v = n as number[];
-        if (!(v[6]! >= 0 && v[6]! < DAMOS_ACTIONS.length)) throw EINVAL; // unknown action
+      for (const line of sscanfEach(input, schemeFmt, fields, MAX_SCHEMES + 1)) {
+        const v = line as bigint[];
+        const u = (i: number) => Number(v[i]!); // an unsigned int field
+        if (u(6) >= DAMOS_ACTIONS.length) throw EINVAL; // damos_action_valid: unknown action
         if (fields === 18) {
           if (v[0]! > v[1]! || v[2]! > v[3]! || v[4]! > v[5]!) throw EINVAL; // min above max
-          if (v[13]! !== 0 && v[13]! !== 1) throw EINVAL; // unknown watermark metric
+          if (u(13) !== 0 && u(13) !== 1) throw EINVAL; // unknown watermark metric
           if (!(v[15]! >= v[16]! && v[16]! >= v[17]!)) throw EINVAL; // watermarks need high >= mid >= low
         }
-        const scheme = newScheme({
-            minSz: v[0]!, maxSz: v[1]!, minNrAccesses: v[2]!, maxNrAccesses: v[3]!, minAge: v[4]!, maxAge: v[5]!, action: DAMOS_ACTIONS[v[6]!]!,
+        schemes.push(
+          newScheme({
+            minSz: v[0]!, maxSz: v[1]!, minNrAccesses: u(2), maxNrAccesses: u(3), minAge: u(4), maxAge: u(5), action: DAMOS_ACTIONS[u(6)]!,
             ...(fields === 18
               ? {
-                  quota: { ms: v[7]!, sz: v[8]!, resetIntervalMs: v[9]!, weightSz: v[10]!, weightNrAccesses: v[11]!, weightAge: v[12]! },
-                  wmarks: { metric: v[13]!, intervalUs: v[14]!, high: v[15]!, mid: v[16]!, low: v[17]! },
+                  quota: { ms: v[7]!, sz: v[8]!, resetIntervalMs: v[9]!, weightSz: u(10), weightNrAccesses: u(11), weightAge: u(12) },
+                  wmarks: { metric: u(13), intervalUs: v[14]!, high: v[15]!, mid: v[16]!, low: v[17]! },
                 }
               : {}),
-        });
-        // Numbers above 2^53 are held clamped for matching but read back as written.
-        scheme.shownInputs = f.map((t) => (/^[-+]?\d+$/.test(t) ? BigInt(t).toString() : t));
-        schemes.push(scheme);
+          }),
+        );
         if (schemes.length > MAX_SCHEMES) throw EINVAL; // more than 256 schemes
       }
       ctx.schemes = schemes;
@@ -258,12 +263,11 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
 }
 
 function formatScheme(s: DamosScheme, abi: DamonAbi): string {
-  const shown = s.shownInputs;
-  const p = shown ? shown.slice(0, 7).join(' ') : `${s.minSz} ${s.maxSz} ${s.minNrAccesses} ${s.maxNrAccesses} ${s.minAge} ${s.maxAge} ${DAMOS_ACTIONS.indexOf(s.action)}`;
+  const p = `${s.minSz} ${s.maxSz} ${s.minNrAccesses} ${s.maxNrAccesses} ${s.minAge} ${s.maxAge} ${DAMOS_ACTIONS.indexOf(s.action)}`;
   if (abi === 'union' || abi === '2020') return `${p} ${s.stats.nrApplied} ${s.stats.szApplied}\n`;
   const q = s.quota;
   const w = s.wmarks;
-  const mid = shown && shown.length === 18 ? ` ${shown.slice(7).join(' ')}` : ` ${q.ms} ${q.sz} ${q.resetIntervalMs} ${q.weightSz} ${q.weightNrAccesses} ${q.weightAge} ${w.metric} ${w.intervalUs} ${w.high} ${w.mid} ${w.low}`;
+  const mid = ` ${q.ms} ${q.sz} ${q.resetIntervalMs} ${q.weightSz} ${q.weightNrAccesses} ${q.weightAge} ${w.metric} ${w.intervalUs} ${w.high} ${w.mid} ${w.low}`;
   if (abi === '5.15') return `${p}${mid} ${s.stats.nrApplied} ${s.stats.szApplied}\n`;
   const st = s.stats;
   return `${p}${mid} ${st.nrTried} ${st.szTried} ${st.nrApplied} ${st.szApplied} ${st.qtExceeds}\n`;
@@ -274,13 +278,40 @@ function populate(dir: StaticDir, files: Record<string, KFile>): void {
 }
 
 /**
- * The context name a mk_contexts/rm_contexts write gives: its first word.
- * @throws EINVAL for no name, EBUSY while any context runs
+ * The context name a mk_contexts/rm_contexts write gives: sscanf(kbuf, "%s"), so the first
+ * word, ending at whitespace or a NUL. Whitespace alone still converts, to an empty name.
+ * @returns the name as bytes (one latin1 character each)
+ * @throws EINVAL when nothing converts (the input starts with a NUL), EBUSY while any context runs
  */
 function contextName(d: DamonDbgfs, input: string): string {
-  const name = input.trim().split(/\s+/)[0] ?? '';
-  if (name === '') throw EINVAL; // no name given
-  if (d.running) throw EBUSY; // contexts change only while nothing runs
+  const r = sscanf(input, '%s');
+  if (r.n !== 1) throw EINVAL; // sscanf(kbuf, "%s", ctx_name) != 1
+  if (d.running) throw EBUSY; // damon_nr_running_ctxs(): contexts change only while nothing runs
+  return r.values[0] as string;
+}
+
+/**
+ * The directory entry for name bytes: their UTF-8 text, as FUSE hands paths to the tree.
+ * Bytes that are not UTF-8 cannot be named through FUSE (fuse-native decodes paths as UTF-8).
+ */
+function entryName(bytes: string): string | undefined {
+  const text = Buffer.from(bytes, 'latin1').toString('utf8');
+  return Buffer.from(text, 'utf8').toString('latin1') === bytes ? text : undefined;
+}
+
+/**
+ * debugfs_create_dir(name, root)'s answer for a new context directory (dbgfs_mk_context checks
+ * its IS_ERR since the 2022 fix "dbgfs: avoid duplicate context directory creation").
+ * @returns the directory entry name
+ * @throws EACCES, ENAMETOOLONG, EINVAL, EEXIST
+ */
+function newContextEntry(d: DamonDbgfs, bytes: string): string {
+  // lookup_one_common (fs/namei.c): an empty name, "." and "..", or a '/' in it are EACCES.
+  if (bytes === '' || bytes === '.' || bytes === '..' || bytes.includes('/')) throw EACCES;
+  if (bytes.length > NAME_MAX) throw ENAMETOOLONG; // simple_lookup: d_name.len > NAME_MAX
+  const name = entryName(bytes);
+  if (name === undefined) throw EINVAL; // a FUSE limit: not UTF-8, so no path could reach it
+  if (d.dir.lookup(name) !== undefined) throw EEXIST; // start_creating: a positive dentry (file or context)
   return name;
 }
 
@@ -321,8 +352,7 @@ export function registerDamonDbgfs(k: Kernel): void {
       mode: 0o600,
       rejectOffsetWrite: true,
       store: (input) => {
-        const name = contextName(d, input);
-        if (d.dir.lookup(name) !== undefined) throw EEXIST; // a file or context of that name exists
+        const name = newContextEntry(d, contextName(d, input));
         const c = d.newCtx();
         d.contexts.set(name, c);
         const sub = new StaticDir({}, 0o755);
@@ -337,9 +367,11 @@ export function registerDamonDbgfs(k: Kernel): void {
       mode: 0o600,
       rejectOffsetWrite: true,
       store: (input) => {
-        const name = contextName(d, input);
-        const node = d.dir.lookup(name);
-        if (node === undefined) throw ENOENT; // no such context
+        const bytes = contextName(d, input);
+        // debugfs_lookup() finds no dentry for a name lookup_one_common refuses: ENOENT.
+        const name = bytes === '' || bytes === '.' || bytes === '..' || bytes.includes('/') ? undefined : entryName(bytes);
+        const node = name === undefined ? undefined : d.dir.lookup(name);
+        if (name === undefined || node === undefined) throw ENOENT; // no such context
         if (!d.contexts.has(name) || name === '') throw EINVAL; // exists but is not a context directory
         d.contexts.delete(name);
         d.dir.delete(name);

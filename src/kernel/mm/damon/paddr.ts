@@ -1,13 +1,15 @@
 // DAMON operations for the physical address space (mm/damon/paddr.c): a sampling address is
 // a pfn; the reverse map (frame owner + vpn) finds the mapping process, whose access model
 // says whether the Accessed bit was set again since it was cleared. Only LRU (user) pages
-// count. The default region is the largest System RAM resource.
+// count. The ops build no region of their own: a target monitors exactly its init regions
+// (none given: nothing), as the 2020 paddr RFC's "does nothing" init and 5.16's paddr ops
+// did. The largest-System-RAM default is the DAMON modules' (and sysfs users') helper below.
 import { PAGE_SIZE, costNs } from '../../config/machine.js';
 import type { Kernel } from '../../kernel.js';
 import { accessedBetween } from '../../workload/access_model.js';
 import { NO_OWNER } from '../frames.js';
 import { reclaimPages } from '../vmscan.js';
-import { pickSamplingAddrs, splitRanges, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction } from './core.js';
+import { pickSamplingAddrs, simRanges, splitRanges, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction } from './core.js';
 import type { DamonOperations } from './ops.js';
 
 /** damon_find_biggest_system_ram: the largest System RAM range (CXL kmem included). */
@@ -15,6 +17,16 @@ export function biggestSystemRam(k: Kernel): [number, number] {
   let best: [number, number] = [0, PAGE_SIZE];
   for (const r of k.layout.ram) if (r.end + 1 - r.start > best[1] - best[0]) best = [r.start, r.end + 1];
   return best;
+}
+
+/**
+ * damon_set_region_biggest_system_ram_default: give `t` the largest System RAM range as its
+ * one region. For the front ends that default to it (DAMON modules, sysfs users, issue 12);
+ * the debugfs interfaces never call it, so paddr there monitors only what init_regions says.
+ */
+export function setRegionBiggestSystemRamDefault(k: Kernel, t: DamonTarget): void {
+  const [start, end] = biggestSystemRam(k);
+  t.initRegions = [[BigInt(start), BigInt(end)]];
 }
 
 /** Where a physical address is mapped: the process, its VMA and the page index. */
@@ -33,10 +45,7 @@ export function paddrOps(k: Kernel): DamonOperations {
   return {
     name: 'paddr',
     init(ctx: DamonCtx) {
-      for (const t of ctx.targets) {
-        const given = t.initRegions.length > 0 ? t.initRegions : [biggestSystemRam(k)];
-        t.regions = splitRanges(given, ctx.attrs.minNrRegions);
-      }
+      for (const t of ctx.targets) t.regions = splitRanges(simRanges(t.initRegions), ctx.minNrRegions);
     },
     update() {},
     // The Accessed bit is cleared lazily: the access model is asked about [sampledAtNs, now].
@@ -67,7 +76,7 @@ export function paddrOps(k: Kernel): DamonOperations {
       if (action !== 'pageout') return 0; // paddr supports pageout (and stat, done by the core)
       // Reclaim skips pages found young (the temporary "reject young" filter).
       let reclaimed = 0;
-      const windowNs = ctx.attrs.sampleUs * 1000;
+      const windowNs = ctx.sampleNs;
       const now = k.clock.nowNs;
       for (let a = r.start; a < r.end; a += PAGE_SIZE) {
         const m = resolve(k, a);

@@ -7,7 +7,7 @@ import type { Process } from '../../sched/process.js';
 import { accessedBetween } from '../../workload/access_model.js';
 import { NO_PFN } from '../mm.js';
 import { reclaimPages, setActive } from '../vmscan.js';
-import { pickSamplingAddrs, splitRanges, type DamonCtx, type DamonRegion, type DamonTarget, type DamosAction } from './core.js';
+import { pickSamplingAddrs, simRanges, splitRanges, type DamonCtx, type DamonRegion, type DamonTarget, type DamosAction } from './core.js';
 import type { DamonOperations } from './ops.js';
 
 /**
@@ -58,8 +58,8 @@ export function vaddrOps(k: Kernel): DamonOperations {
     name: 'vaddr',
     init(ctx: DamonCtx) {
       for (const t of ctx.targets) {
-        const ranges = t.initRegions.length > 0 ? t.initRegions : rangesOf(t);
-        t.regions = splitRanges(ranges, ctx.attrs.minNrRegions);
+        const ranges = t.initRegions.length > 0 ? simRanges(t.initRegions) : rangesOf(t);
+        t.regions = splitRanges(ranges, ctx.minNrRegions);
       }
     },
     update(ctx: DamonCtx) {
