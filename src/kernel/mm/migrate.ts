@@ -10,7 +10,7 @@ import { PAGE_SIZE, costNs } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import type { Process } from '../sched/process.js';
 import { anonLru, PG_ACTIVE, type FrameTable } from './frames.js';
-import type { MemoryBlock } from './memblock.js';
+import type { MemoryBlock, ZoneType } from './memblock.js';
 import { NO_PFN, type Mm, type Vma } from './mm.js';
 import { MAX_NR_ZONES, ZONE_NAMES, zoneIdxOfBlock } from './mmzone.js';
 
@@ -305,6 +305,8 @@ export class Migrator {
   }
 }
 
+/** zoneIdxOfBlock() as a table (a block's pages count in its upper zone). */
+const ZONE_IDX: Record<ZoneType, number> = { DMA: 0, DMA32: 1, Normal: 2, Movable: 3 };
 /** pgalloc_<zone> by zone index. */
 const PGALLOC_EVENTS = ZONE_NAMES.map((z) => `pgalloc_${z.toLowerCase()}`);
 
@@ -342,8 +344,8 @@ export class FolioMigrationEvents {
    * `local`; `active` is its LRU list.
    */
   moved(src: MemoryBlock, dst: MemoryBlock, local: boolean, active: boolean, promotion: boolean): void {
-    const s = src.nid * MAX_NR_ZONES + zoneIdxOfBlock(src);
-    const d = dst.nid * MAX_NR_ZONES + zoneIdxOfBlock(dst);
+    const s = src.nid * MAX_NR_ZONES + ZONE_IDX[src.zone];
+    const d = dst.nid * MAX_NR_ZONES + ZONE_IDX[dst.zone];
     this.migrated++;
     this.allocated[d]!++;
     if (local) this.allocatedLocal[d]!++;
