@@ -25,6 +25,8 @@ import { Tasks } from './sched/tasks.js';
 import { registerSimFiles } from './sim/sim_files.js';
 import type { HostFs } from './mm/damon/core.js';
 import { registerDamonDbgfs, type DamonAbi } from './mm/damon/dbgfs.js';
+import { Kmmscand } from './mm/kmmscand.js';
+import { registerKmmscand } from './mm/kmmscand_sysfs.js';
 
 const trace = createDebug('tiersim:kernel');
 
@@ -43,6 +45,11 @@ export interface BootOptions {
   readonly hostProcs?: HostProcs;
   /** Which generation of the DAMON debugfs interface to present (default: the union). */
   readonly damonAbi?: DamonAbi;
+  /**
+   * kmmscand's scan_enabled at boot. The RFC boots with 1; the simulated kernel boots with 0 so
+   * that a machine without the RFC in use behaves as mainline (echo 1 > scan_enabled opts in).
+   */
+  readonly kmmscand?: boolean;
 }
 
 /** Host processes as DAMON targets: liveness and mappings from /proc/<pid>/maps. */
@@ -92,6 +99,8 @@ export class Kernel {
   readonly tasks: Tasks;
   /** Page migration (migrate_pages) and its kernel flavour. */
   readonly migrator: Migrator;
+  /** The kmmscand RFC's A-bit scanning thread. */
+  readonly kmmscand: Kmmscand;
   readonly yieldToHost: () => Promise<void>;
   readonly hostFs: HostFs;
   readonly hostProcs: HostProcs | undefined;
@@ -116,6 +125,7 @@ export class Kernel {
     this.bootAllocations();
     this.tasks = new Tasks(this);
     this.migrator = new Migrator(this);
+    this.kmmscand = new Kmmscand(this, opts.kmmscand ?? false);
     this.fs = new Kernfs(this.root);
 
     registerNodeSysfs(this);
@@ -129,6 +139,7 @@ export class Kernel {
     registerKernelSysctls(this);
     registerSimFiles(this);
     registerDamonDbgfs(this);
+    registerKmmscand(this);
     trace('booted %s: %d nodes, %d blocks, seed %d', config.name, config.nodes.length, this.layout.blocks.length, opts.seed ?? 1);
   }
 

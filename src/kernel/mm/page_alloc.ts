@@ -122,7 +122,7 @@ export class PageAllocator {
         if (gfp.movable) b.movablePages += take;
         else b.unmovablePages += take;
         parts.push({ block: b, pages: take });
-        this.vm.countEvent(`pgalloc_${b.zone.toLowerCase()}`, take);
+        this.vm.countEvent(PGALLOC[b.zone], take);
         left -= take;
         fromNode += take;
       }
@@ -173,7 +173,7 @@ export class PageAllocator {
       if (this.frames.of(b).take(1, PG_LRU, out, 0) === 1) {
         b.freePages--;
         b.movablePages++;
-        this.vm.countEvent(`pgalloc_${b.zone.toLowerCase()}`);
+        this.vm.countEvent(PGALLOC[b.zone]);
         this.vm.accountNumaAlloc(nid, nid, cpuNid, 1);
         return out[0]!;
       }
@@ -181,6 +181,9 @@ export class PageAllocator {
     return -1;
   }
 }
+
+/** The pgalloc_<zone> event of each zone (a constant name: migration targets count one per page). */
+const PGALLOC: Record<ZoneType, string> = { DMA: 'pgalloc_dma', DMA32: 'pgalloc_dma32', Normal: 'pgalloc_normal', Movable: 'pgalloc_movable' };
 
 /** enum zone_type order: a zonelist tries higher zones first. */
 const ZONE_RANK: Record<ZoneType, number> = { DMA: 0, DMA32: 1, Normal: 2, Movable: 3 };
