@@ -340,28 +340,13 @@ export class Kmmscand {
     return ns;
   }
 
-  /** kmmscand_update_mmslot_info: the scan_period / scan_size table of patches 05/06. */
+  /** kmmscand_update_mmslot_info: adapt the slot and set its next scan. */
   private updateMmSlotInfo(slot: MmSlot, useful: number, nowJiffies: number): void {
-    const total = useful < KMMSCAND_IGNORE_SCAN_THR ? 0 : useful;
-    const old = slot.scanDelta;
-    let period = slot.scanPeriodMs;
-    let size = slot.scanSizeBytes;
-    if (!old && !total) {
-      period = Math.floor(((100 + SCAN_PERIOD_TUNE_PERCENT) * period) / 100);
-      size = Math.floor(size / 2 ** SCAN_SIZE_CHANGE_SCALE);
-    } else if (old && total) {
-      period = Math.floor(((100 - SCAN_PERIOD_TUNE_PERCENT) * period) / 100);
-      size = size * 2 ** SCAN_SIZE_CHANGE_SCALE;
-    } else if (old && !total) {
-      period = period * 2 ** SCAN_PERIOD_CHANGE_SCALE;
-    } else {
-      period = Math.floor(period / 2 ** SCAN_PERIOD_CHANGE_SCALE);
-      size = KMMSCAND_SCAN_SIZE_MAX;
-    }
-    slot.scanPeriodMs = Math.min(KMMSCAND_SCAN_PERIOD_MAX, Math.max(KMMSCAND_SCAN_PERIOD_MIN, period));
-    slot.scanSizeBytes = Math.min(KMMSCAND_SCAN_SIZE_MAX, Math.max(KMMSCAND_SCAN_SIZE_MIN, size));
+    const next = adaptScan({ scanPeriodMs: slot.scanPeriodMs, scanSizeBytes: slot.scanSizeBytes, scanDelta: slot.scanDelta }, useful);
+    slot.scanPeriodMs = next.scanPeriodMs;
+    slot.scanSizeBytes = next.scanSizeBytes;
+    slot.scanDelta = next.scanDelta;
     slot.nextScanJiffies = nowJiffies + msecsToJiffies(slot.scanPeriodMs);
-    slot.scanDelta = total;
   }
 
   /** node_is_toptier for every node id, computed once per scan. */
@@ -534,6 +519,44 @@ export class Kmmscand {
   }
 }
 
+/** The adaptive part of an mm slot. */
+export interface ScanTuning {
+  readonly scanPeriodMs: number;
+  readonly scanSizeBytes: number;
+  /** Useful pages of the previous scan (X). */
+  readonly scanDelta: number;
+}
+
+/**
+ * The scan_period / scan_size table of patches 05/06, X = useful pages of the previous scan,
+ * Y = of this one (below KMMSCAND_IGNORE_SCAN_THR it counts as 0): X=0,Y=0 period +15 %, size
+ * halved; X=0,Y>0 period / 8, size MAX; X>0,Y=0 period x 8; X>0,Y>0 period -15 %, size doubled;
+ * then both clamped. Integer arithmetic as the kernel's unsigned int / unsigned long.
+ */
+export function adaptScan(prev: ScanTuning, useful: number): ScanTuning {
+  const total = useful < KMMSCAND_IGNORE_SCAN_THR ? 0 : useful;
+  const old = prev.scanDelta;
+  let period = prev.scanPeriodMs;
+  let size = prev.scanSizeBytes;
+  if (!old && !total) {
+    period = Math.floor(((100 + SCAN_PERIOD_TUNE_PERCENT) * period) / 100);
+    size = Math.floor(size / 2 ** SCAN_SIZE_CHANGE_SCALE);
+  } else if (old && total) {
+    period = Math.floor(((100 - SCAN_PERIOD_TUNE_PERCENT) * period) / 100);
+    size = size * 2 ** SCAN_SIZE_CHANGE_SCALE;
+  } else if (old && !total) {
+    period = period * 2 ** SCAN_PERIOD_CHANGE_SCALE;
+  } else {
+    period = Math.floor(period / 2 ** SCAN_PERIOD_CHANGE_SCALE);
+    size = KMMSCAND_SCAN_SIZE_MAX;
+  }
+  return {
+    scanPeriodMs: Math.min(KMMSCAND_SCAN_PERIOD_MAX, Math.max(KMMSCAND_SCAN_PERIOD_MIN, period)),
+    scanSizeBytes: Math.min(KMMSCAND_SCAN_SIZE_MAX, Math.max(KMMSCAND_SCAN_SIZE_MIN, size)),
+    scanDelta: total,
+  };
+}
+
 /**
  * The A bits of one VMA walk at `nowNs`, drawn lazily: a PTE whose bits were last cleared at
  * t0 (NaN: never, young since the fault) was set again with the access model's probability for
@@ -580,5 +603,5 @@ class ABitSampler {
 export function geometricFailures(p: number, u: number): number {
   if (p >= 1) return 0;
   if (p <= 0) return Infinity;
-  return Math.floor(Math.log(1 - u) / Math.log1p(-p));
+  return Math.floor(Math.log(1 - u) / Math.log1p(-p)) + 0; // + 0: no -0 when u = 0
 }
