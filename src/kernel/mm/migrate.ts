@@ -40,6 +40,16 @@ interface WorkRun {
   readonly indices: Int32Array;
 }
 
+/** A migrating thread's CPU as seen from one mm (Migrator.cpumaskOf). */
+interface CallerMask {
+  readonly cpu: number;
+  readonly callerNode: number;
+  readonly inMask: boolean;
+  /** One IPI round to the mask's other CPUs. */
+  readonly ipiNs: number;
+  readonly localFlushNs: number;
+}
+
 /** A migration in flight; `done` resolves when the last batch has run. */
 export interface MigrationJob {
   readonly stats: MigrateStats;
@@ -68,7 +78,7 @@ export class Migrator {
   flow: MigrateFlow = 'batched';
   /** pageCostNs by src * MAX_NUMNODES + dst (the machine's media never change). */
   private readonly pageCosts = new Map<number, number>();
-  private readonly masks = new WeakMap<Mm, { readonly cpu: number; readonly callerNode: number; readonly inMask: boolean }>();
+  private readonly masks = new WeakMap<Mm, CallerMask>();
 
   constructor(private readonly k: Kernel) {}
 
@@ -211,20 +221,22 @@ export class Migrator {
     acc.lruMoves.set(key, (acc.lruMoves.get(key) ?? 0) + 1);
     acc.moved++;
     acc.unsettled++;
-    const tiers = memoryTiers(this.k);
-    if (this.k.numaBalancing.tieringEnabled && !tiers.isTopTier(srcNid) && tiers.isTopTier(dst)) vm.modNode(dst, 'pgpromote_success', 1);
+    if (this.k.numaBalancing.tieringEnabled) {
+      const tiers = memoryTiers(this.k);
+      if (!tiers.isTopTier(srcNid) && tiers.isTopTier(dst)) vm.modNode(dst, 'pgpromote_success', 1);
+    }
     // One shootdown round: flush()'s arithmetic, its events counted at settle().
     const remote = proc.mm.cpus.length - (mask.inMask ? 1 : 0);
     let ns = this.pageCostNs(srcNid, dst);
     let stallNs = 0;
     if (remote > 0) {
-      ns += costNs(config, 'tlbFlushIpiBase') + costNs(config, 'tlbFlushIpiPerCpu') * remote;
+      ns += mask.ipiNs;
       acc.remoteFlushes++;
       acc.flushesReceived += remote;
-      stallNs = costNs(config, 'tlbFlushLocal');
+      stallNs = mask.localFlushNs;
     }
     if (this.flow === 'batched' && mask.inMask) {
-      ns += costNs(config, 'tlbFlushLocal');
+      ns += mask.localFlushNs;
       acc.localFlushes++;
     }
     const st = acc.stalls.get(proc);
@@ -233,11 +245,23 @@ export class Migrator {
     return ns;
   }
 
-  /** The caller CPU's node and whether the CPU is in the mm's cpumask (cached per mm: the mask never changes). */
-  private cpumaskOf(mm: Mm, callerCpu: number): { readonly cpu: number; readonly callerNode: number; readonly inMask: boolean } {
+  /**
+   * The caller CPU's node, whether it is in the mm's cpumask, and the cost of one shootdown
+   * round to the rest of the mask (cached per mm: the mask never changes).
+   */
+  private cpumaskOf(mm: Mm, callerCpu: number): CallerMask {
     let m = this.masks.get(mm);
     if (m?.cpu !== callerCpu) {
-      m = { cpu: callerCpu, callerNode: this.k.numa.cpuNode(callerCpu) ?? 0, inMask: mm.cpus.includes(callerCpu) };
+      const { config } = this.k;
+      const inMask = mm.cpus.includes(callerCpu);
+      const remote = mm.cpus.length - (inMask ? 1 : 0);
+      m = {
+        cpu: callerCpu,
+        callerNode: this.k.numa.cpuNode(callerCpu) ?? 0,
+        inMask,
+        ipiNs: costNs(config, 'tlbFlushIpiBase') + costNs(config, 'tlbFlushIpiPerCpu') * remote,
+        localFlushNs: costNs(config, 'tlbFlushLocal'),
+      };
       this.masks.set(mm, m);
     }
     return m;
