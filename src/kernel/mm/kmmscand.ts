@@ -161,6 +161,17 @@ export class Kmmscand {
   setScanEnabled(on: boolean): void {
     this.enabled = on;
     if (on) this.needWakeup = true;
+    if (on && this.state === 'disabled') {
+      // The thread leaves `while (!scan_enabled) wait_work()`, then waits once more before
+      // its next pass. Without an mm it never slept, so need_wakeup is left for later.
+      if (this.slots.length === 0) {
+        this.state = 'idle';
+        return;
+      }
+      this.needWakeup = false; // consumed by the wake-up of the parked wait
+      this.sleep(this.k.clock.nowNs);
+      return;
+    }
     this.wake();
   }
 
@@ -202,7 +213,8 @@ export class Kmmscand {
     this.slots.push(slot);
     this.bySlot.set(p, slot);
     // The first mm wakes the thread (a thread with no mm has nothing to sleep on).
-    if (wasEmpty && (this.state === 'idle' || this.state === 'sleeping')) this.runSoon();
+    if (wasEmpty && this.state === 'idle') this.runSoon();
+    else if (wasEmpty) this.wake();
   }
 
   private exit(p: Process): void {
@@ -219,9 +231,14 @@ export class Kmmscand {
   // -------------------------------------------------------------------------------------------
   // The thread: kmmscand() { for (;;) { do_scan(); while (!enabled) wait_work(); wait_work(); } }
 
-  /** wake_up_interruptible after kmmscand_sleep_expire = 0: a sleeping thread runs now. */
+  /**
+   * wake_up_interruptible after kmmscand_sleep_expire = 0: a sleeping thread runs now (its
+   * wake-up condition consumes need_wakeup). A parked one re-checks scan_enabled and parks again.
+   */
   private wake(): void {
-    if (this.state === 'sleeping' || (this.state === 'disabled' && this.enabled)) this.runSoon();
+    if (this.state !== 'sleeping') return;
+    this.needWakeup = false;
+    this.runSoon();
   }
 
   private runSoon(): void {
@@ -285,8 +302,14 @@ export class Kmmscand {
       this.runSoon();
       return;
     }
+    this.sleep(now);
+  }
+
+  /** wait_event_timeout for scan_sleep_ms, to the jiffy. */
+  private sleep(now: number): void {
     // A zero sleep makes the V0 thread spin; the simulated one polls once a jiffy.
     const sleepJiffies = Math.max(1, msecsToJiffies(this.scanSleepMs));
+    this.timer?.cancel();
     this.state = 'sleeping';
     this.timer = this.k.clock.schedule((jiffiesAt(now) + sleepJiffies) * JIFFY_NS, () => this.step());
   }

@@ -284,7 +284,7 @@ describe('the kmmscand thread', () => {
     const pid = await spawn(k, 'hotset size=16M threads=8 node=1');
     await fillNode(k, 0);
     write(k, 'scan_enabled', '1');
-    await advance(k, '10ms');
+    await advance(k, '30ms');
     expect(vm(k, 'nr_kmmscand_migadded')).toBe(4096);
     expect(vm(k, 'nr_kmmscand_migrate_failed')).toBe(4096);
     expect(vm(k, 'pgmigrate_fail')).toBe(4096);
@@ -307,6 +307,19 @@ describe('the kmmscand thread', () => {
     for (let i = 0; i < 3; i++) await spawn(k2, 'idle size=4M node=0');
     await advance(k2, '1ms');
     expect(vm(k2, 'nr_kmmscand_mm_scans')).toBe(3);
+  });
+
+  it('scan_enabled=1 releases a parked thread, which waits scan_sleep_ms once more before its pass', async () => {
+    const k = bootPreset();
+    await spawn(k, 'idle size=4M node=0');
+    write(k, 'scan_sleep_ms', '100');
+    await advance(k, '1s');
+    expect(k.kmmscand.state).toBe('disabled');
+    write(k, 'scan_enabled', '1');
+    await advance(k, '96ms');
+    expect(vm(k, 'nr_kmmscand_mm_scans')).toBe(0);
+    await advance(k, '8ms');
+    expect(vm(k, 'nr_kmmscand_mm_scans')).toBe(1);
   });
 
   it('a knob write wakes the sleeping thread; an mm entered while it sleeps waits for the next pass', async () => {
@@ -381,7 +394,7 @@ describe('the kmmscand thread', () => {
     const pid = await spawn(k, 'hotset size=64M threads=1 accesses=1 delay_us=1000 hot=0.1 share=0.9 node=1');
     await fillNode(k, 0); // promotions fail: the pages stay on node 1 for the next scan
     write(k, 'scan_enabled', '1');
-    await advance(k, '1ms');
+    await advance(k, '30ms');
     const p = proc(k, pid);
     const vma = p.mm.vmas[0]!;
     const slot = k.kmmscand.slotOf(p)!;
