@@ -260,6 +260,7 @@ export class Kmmscand {
       // do_scan breaks out; the thread waits in `while (!scan_enabled) wait_work()`.
       this.passIter = 0;
       this.state = 'disabled';
+      trace('scan_enabled=0: parked');
       return;
     }
     const iterations = this.mmsToScan > 1n ? this.mmsToScan : 1n; // iter++ then iter >= mms_to_scan
@@ -494,6 +495,7 @@ export class Kmmscand {
   }
 
   private endDrain(now: number): void {
+    trace('drained the migration list in %d ns: %d migrated, %d failed so far', now - this.drainStartNs, this.acc.moved, this.acc.failed);
     this.k.vm.countEvent('kmmscand_migration_oh', jiffiesToUsecs(jiffiesAt(now) - jiffiesAt(this.drainStartNs)));
     this.drainStartNs = NaN;
   }
