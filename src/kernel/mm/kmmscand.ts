@@ -112,6 +112,12 @@ export class Kmmscand {
   private passIter = 0;
   /** When the current kmmscand_migrate_folio() call began (NaN: not draining). */
   private drainStartNs = NaN;
+  private readonly stepFn = (): void => this.step();
+  /** node_is_toptier by node id, as the last scan saw it (the drain that follows uses it). */
+  private top: boolean[] = [];
+  /** Promotions of this drain slice refused for lack of room on the target. */
+  private noRoom = 0;
+  private readonly isolateAllocNs: number;
   /** Free pages of the target seen at the start of this drain slice, less what it took. */
   private room = { nid: -1, pages: 0 };
 
@@ -123,6 +129,7 @@ export class Kmmscand {
     this.state = scanEnabled ? 'idle' : 'disabled';
     const first = k.config.nodes.find((n) => n.cpus.length > 0)!;
     this.cpu = first.cpus[first.cpus.length - 1]!;
+    this.isolateAllocNs = costNs(k.config, 'migrateIsolateAlloc');
     k.tasks.mmHooks.push({ enter: (p) => this.enter(p), exit: (p) => this.exit(p) });
   }
 
@@ -244,7 +251,7 @@ export class Kmmscand {
   private runSoon(): void {
     this.timer?.cancel();
     this.state = 'running';
-    this.timer = this.k.clock.schedule(this.k.clock.nowNs, () => this.step());
+    this.timer = this.k.clock.schedule(this.k.clock.nowNs, this.stepFn);
   }
 
   /** One piece of do_scan at the thread's current time; schedules the next one. */
@@ -287,7 +294,7 @@ export class Kmmscand {
     this.cpuNs += ns;
     this.k.vm.countEvent('kmmscand_scan_oh', jiffiesToUsecs(jiffiesAt(now + ns) - jiffiesAt(now)));
     if (this.queue.length > 0) this.drainStartNs = now + ns;
-    this.timer = this.k.clock.schedule(now + ns, () => this.step());
+    this.timer = this.k.clock.schedule(now + ns, this.stepFn);
   }
 
   /** kmmscand_wait_work(): sleep scan_sleep_ms, or return at once on need_wakeup. */
@@ -312,7 +319,7 @@ export class Kmmscand {
     const sleepJiffies = Math.max(1, msecsToJiffies(this.scanSleepMs));
     this.timer?.cancel();
     this.state = 'sleeping';
-    this.timer = this.k.clock.schedule((jiffiesAt(now) + sleepJiffies) * JIFFY_NS, () => this.step());
+    this.timer = this.k.clock.schedule((jiffiesAt(now) + sleepJiffies) * JIFFY_NS, this.stepFn);
   }
 
   private isDue(slot: MmSlot, now: number): boolean {
@@ -339,6 +346,7 @@ export class Kmmscand {
     let stopped = false;
     let ptes = 0;
     const top = this.topTierByNid();
+    this.top = top;
     for (; i < vmas.length; i++) {
       const vma = vmas[i]!;
       ptes += this.walkVma(slot, vma, nowNs, top);
@@ -469,7 +477,7 @@ export class Kmmscand {
 
   private drainSlice(now: number): void {
     const acc = this.acc;
-    const top = this.topTierByNid();
+    const top = this.top;
     let ns = 0;
     let done = 0;
     const moved0 = acc.moved;
@@ -488,10 +496,12 @@ export class Kmmscand {
       ns += this.promoteFolio(run, index, pfn, top);
     }
     this.k.migrator.settle(acc);
+    if (this.noRoom > 0) this.k.vm.countEvent('pgmigrate_fail', this.noRoom);
+    this.noRoom = 0;
     if (acc.moved > moved0) this.k.vm.countEvent('nr_kmmscand_migrated', acc.moved - moved0);
     if (acc.failed > failed0) this.k.vm.countEvent('nr_kmmscand_migrate_failed', acc.failed - failed0);
     this.cpuNs += ns;
-    this.timer = this.k.clock.schedule(now + ns, () => this.step());
+    this.timer = this.k.clock.schedule(now + ns, this.stepFn);
   }
 
   private endDrain(now: number): void {
@@ -522,9 +532,10 @@ export class Kmmscand {
       return 0;
     }
     if (!this.targetHasRoom(dst, 1)) {
-      k.vm.countEvent('pgmigrate_fail');
+      // migrate_pages() finds no page for it (pgmigrate_fail, counted per slice)
+      this.noRoom++;
       this.acc.failed++;
-      return costNs(k.config, 'migrateIsolateAlloc');
+      return this.isolateAllocNs;
     }
     const before = this.acc.moved;
     const ns = k.migrator.migrateMisplacedFolio(run.slot.proc, run.vma, index, dst, this.cpu, this.acc);
