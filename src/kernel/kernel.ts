@@ -28,6 +28,8 @@ import { Tasks } from './sched/tasks.js';
 import { registerSimFiles } from './sim/sim_files.js';
 import type { HostFs } from './mm/damon/core.js';
 import { registerDamonDbgfs, type DamonAbi } from './mm/damon/dbgfs.js';
+import { Kmmscand } from './mm/kmmscand.js';
+import { registerKmmscand } from './mm/kmmscand_sysfs.js';
 
 const trace = createDebug('tiersim:kernel');
 
@@ -46,6 +48,11 @@ export interface BootOptions {
   readonly hostProcs?: HostProcs;
   /** Which generation of the DAMON debugfs interface to present (default: the union). */
   readonly damonAbi?: DamonAbi;
+  /**
+   * kmmscand's scan_enabled at boot. The RFC boots with 1; the simulated kernel boots with 0 so
+   * that a machine without the RFC in use behaves as mainline (echo 1 > scan_enabled opts in).
+   */
+  readonly kmmscand?: boolean;
 }
 
 /** Host processes as DAMON targets: liveness and mappings from /proc/<pid>/maps. */
@@ -97,6 +104,8 @@ export class Kernel {
   readonly migrator: Migrator;
   /** The per-node kswapd threads (mm/vmscan.c). */
   readonly kswapd: Kswapd;
+  /** The kmmscand RFC's A-bit scanning thread. */
+  readonly kmmscand: Kmmscand;
   readonly yieldToHost: () => Promise<void>;
   readonly hostFs: HostFs;
   readonly hostProcs: HostProcs | undefined;
@@ -127,6 +136,7 @@ export class Kernel {
       directReclaim: () => ({ reclaimed: 0, ns: 0 }),
       canReclaim: () => false,
     };
+    this.kmmscand = new Kmmscand(this, opts.kmmscand ?? false);
     this.fs = new Kernfs(this.root);
     subdir(this.root, 'sys', 0o755, 'sysfs'); // procDir and debugfsRoot mark procfs, proc/sys and debugfs
 
@@ -143,6 +153,7 @@ export class Kernel {
     registerZoneinfo(this);
     registerSimFiles(this);
     registerDamonDbgfs(this);
+    registerKmmscand(this);
     trace('booted %s: %d nodes, %d blocks, seed %d', config.name, config.nodes.length, this.layout.blocks.length, opts.seed ?? 1);
   }
 

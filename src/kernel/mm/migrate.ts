@@ -6,11 +6,12 @@
 // the model; the nr_tlb_* counters move as x86's flush_tlb_mm_range / arch_tlbbatch_flush
 // count them. A migration runs as a chain of clock events, one per batch, on the caller's CPU.
 import createDebug from 'debug';
-import { PAGE_SIZE, costNs } from '../config/machine.js';
+import { MAX_NUMNODES, PAGE_SIZE, costNs } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import type { Process } from '../sched/process.js';
 import { anonLru, type FrameTable } from './frames.js';
 import type { MemoryBlock } from './memblock.js';
+import { memoryTiers } from './memory_tiers.js';
 import { NO_PFN, type Mm, type Vma } from './mm.js';
 import { zoneIdxOfBlock } from './mmzone.js';
 
@@ -41,6 +42,16 @@ interface WorkRun {
   readonly indices: Int32Array;
 }
 
+/** A migrating thread's CPU as seen from one mm (Migrator.cpumaskOf). */
+interface CallerMask {
+  readonly cpu: number;
+  readonly callerNode: number;
+  readonly inMask: boolean;
+  /** One IPI round to the mask's other CPUs. */
+  readonly ipiNs: number;
+  readonly localFlushNs: number;
+}
+
 /** A migration in flight; `done` resolves when the last batch has run. */
 export interface MigrationJob {
   readonly stats: MigrateStats;
@@ -67,11 +78,24 @@ export function remapNodes(from: readonly number[], to: readonly number[]): Arra
 export class Migrator {
   /** The kernel flavour: 'unbatched' models kernels before 6.3. */
   flow: MigrateFlow = 'batched';
+  /** pageCostNs by src * MAX_NUMNODES + dst (the machine's media never change). */
+  private readonly pageCosts = new Map<number, number>();
+  private readonly masks = new WeakMap<Mm, CallerMask>();
 
   constructor(private readonly k: Kernel) {}
 
   /** Per-page cost without the TLB flush: isolate + allocate, rmap walk, copy, remap. */
   pageCostNs(srcNid: number, dstNid: number): number {
+    const key = srcNid * MAX_NUMNODES + dstNid;
+    let cost = this.pageCosts.get(key);
+    if (cost === undefined) {
+      cost = this.computePageCostNs(srcNid, dstNid);
+      this.pageCosts.set(key, cost);
+    }
+    return cost;
+  }
+
+  private computePageCostNs(srcNid: number, dstNid: number): number {
     const { config } = this.k;
     const kind = (nid: number) => this.k.numa.node(nid)?.kind ?? 'dram';
     const copyMBps = Math.min(config.media[kind(srcNid)].copyBandwidthMBps, config.media[kind(dstNid)].copyBandwidthMBps);
@@ -171,6 +195,108 @@ export class Migrator {
     };
   }
 
+  /**
+   * migrate_misplaced_folio() of one folio (mm/migrate.c): a one-folio list through
+   * migrate_pages() in MIGRATE_ASYNC, allocating on exactly `dst` (alloc_misplaced_dst_folio:
+   * __GFP_THISNODE, no reclaim), one TLB shootdown round for the mm (a batch of one in the 6.3+
+   * flow, ptep_clear_flush before it), numa_pages_migrated on success and pgpromote_success when
+   * NUMA balancing's tiering mode is on and the folio went up a tier. The caller's thread on
+   * `callerCpu` pays the returned ns; page frees, LRU counters and the process's new speed are
+   * left in `acc` for settle(). The caller has isolated and checked the folio.
+   * @returns ns spent, or -1 when `dst` had no free page (pgmigrate_fail; -EAGAIN in the kernel)
+   */
+  migrateMisplacedFolio(proc: Process, vma: Vma, index: number, dst: number, callerCpu: number, acc: FolioMigrations): number {
+    const { alloc, vm, config } = this.k;
+    const frames = alloc.frames;
+    const oldPfn = vma.pt[index]!;
+    const mask = this.cpumaskOf(proc.mm, callerCpu);
+    const newPfn = alloc.allocMigrationTarget(dst, mask.callerNode);
+    if (newPfn < 0) {
+      acc.failed++;
+      vm.countEvent('pgmigrate_fail');
+      return costNs(config, 'migrateIsolateAlloc');
+    }
+    const srcBlock = frames.blockOf(oldPfn)!;
+    const srcNid = srcBlock.nid;
+    const key = (srcBlock.index * LRU_KEY_BLOCKS + frames.blockOf(newPfn)!.index) * 2 + (anonLru(frames.flagsOf(oldPfn)) === 'nr_active_anon' ? 1 : 0);
+    moveFrame(frames, proc.mm, vma, index, oldPfn, newPfn);
+    acc.freed.push(oldPfn);
+    acc.lruMoves.set(key, (acc.lruMoves.get(key) ?? 0) + 1);
+    acc.moved++;
+    acc.unsettled++;
+    if (this.k.numaBalancing.tieringEnabled) {
+      const tiers = memoryTiers(this.k);
+      if (!tiers.isTopTier(srcNid) && tiers.isTopTier(dst)) vm.modNode(dst, 'pgpromote_success', 1);
+    }
+    // One shootdown round: flush()'s arithmetic, its events counted at settle().
+    const remote = proc.mm.cpus.length - (mask.inMask ? 1 : 0);
+    let ns = this.pageCostNs(srcNid, dst);
+    let stallNs = 0;
+    if (remote > 0) {
+      ns += mask.ipiNs;
+      acc.remoteFlushes++;
+      acc.flushesReceived += remote;
+      stallNs = mask.localFlushNs;
+    }
+    if (this.flow === 'batched' && mask.inMask) {
+      ns += mask.localFlushNs;
+      acc.localFlushes++;
+    }
+    const st = acc.stalls.get(proc);
+    if (st) st[0] += stallNs;
+    else acc.stalls.set(proc, [stallNs, remote]);
+    return ns;
+  }
+
+  /**
+   * The caller CPU's node, whether it is in the mm's cpumask, and the cost of one shootdown
+   * round to the rest of the mask (cached per mm: the mask never changes).
+   */
+  private cpumaskOf(mm: Mm, callerCpu: number): CallerMask {
+    let m = this.masks.get(mm);
+    if (m?.cpu !== callerCpu) {
+      const { config } = this.k;
+      const inMask = mm.cpus.includes(callerCpu);
+      const remote = mm.cpus.length - (inMask ? 1 : 0);
+      m = {
+        cpu: callerCpu,
+        callerNode: this.k.numa.cpuNode(callerCpu) ?? 0,
+        inMask,
+        ipiNs: costNs(config, 'tlbFlushIpiBase') + costNs(config, 'tlbFlushIpiPerCpu') * remote,
+        localFlushNs: costNs(config, 'tlbFlushLocal'),
+      };
+      this.masks.set(mm, m);
+    }
+    return m;
+  }
+
+  /** Apply what single-folio migrations left in `acc` (frees, LRU counters, process speed), then reset it. */
+  settle(acc: FolioMigrations): void {
+    const { alloc, vm } = this.k;
+    if (acc.unsettled > 0) {
+      vm.countEvent('pgmigrate_success', acc.unsettled);
+      vm.countEvent('numa_pages_migrated', acc.unsettled);
+    }
+    if (acc.remoteFlushes > 0) {
+      vm.countEvent('nr_tlb_remote_flush', acc.remoteFlushes);
+      vm.countEvent('nr_tlb_remote_flush_received', acc.flushesReceived);
+    }
+    if (acc.localFlushes > 0) vm.countEvent('nr_tlb_local_flush_all', acc.localFlushes);
+    acc.unsettled = acc.remoteFlushes = acc.flushesReceived = acc.localFlushes = 0;
+    if (acc.freed.length > 0) alloc.freeUserFrames(acc.freed);
+    for (const [key, n] of acc.lruMoves) {
+      const pair = Math.floor(key / 2);
+      accountAnonMove(vm, this.k.layout.blocks, Math.floor(pair / LRU_KEY_BLOCKS), pair % LRU_KEY_BLOCKS, n, key % 2 ? 'nr_active_anon' : 'nr_inactive_anon');
+    }
+    for (const [proc, [ns, remote]] of acc.stalls) {
+      if (ns > 0) proc.stall(ns, remote);
+      else proc.reschedule();
+    }
+    acc.freed.length = 0;
+    acc.lruMoves.clear();
+    acc.stalls.clear();
+  }
+
   /** Move one batch now; returns the caller's simulated time for it. */
   private migrateBatch(proc: Process, vma: Vma, batch: Int32Array, dst: number, flow: MigrateFlow, callerCpu: number, callerNode: number, exhausted: Set<number>, stats: MigrateStats): number {
     const { alloc, vm } = this.k;
@@ -245,6 +371,32 @@ function blockByIndex(blocks: readonly MemoryBlock[], index: number): MemoryBloc
   }
   return blocks[lo]!;
 }
+
+/**
+ * What a run of single-folio migrations by a kernel thread leaves to settle once per clock
+ * event rather than once per folio: frames to free, anon LRU counters to move, and each
+ * process's new speed with the stall its shootdown IPIs caused (Migrator.settle).
+ */
+/** Block indices fit below 2^20 (128 TiB of 128 MiB blocks): a (src, dst, lru) key stays < 2^53. */
+const LRU_KEY_BLOCKS = 1 << 20;
+
+export class FolioMigrations {
+  moved = 0;
+  failed = 0;
+  /** TLB shootdown rounds sent to other CPUs (nr_tlb_remote_flush). */
+  remoteFlushes = 0;
+  /** Events counted at settle(): nr_tlb_remote_flush_received, nr_tlb_local_flush_all. */
+  flushesReceived = 0;
+  localFlushes = 0;
+  /** Moves not yet counted in pgmigrate_success / numa_pages_migrated. */
+  unsettled = 0;
+  readonly freed: number[] = [];
+  /** (src block index * LRU_KEY_BLOCKS + dst block index) * 2 + (active LRU ? 1 : 0) → pages. */
+  readonly lruMoves = new Map<number, number>();
+  /** Process → [stall ns on its remote CPUs, how many of them]. */
+  readonly stalls = new Map<Process, [number, number]>();
+}
+
 
 /**
  * Switch page `index` of `vma` from `oldPfn` to the already allocated `newPfn`: copy the frame

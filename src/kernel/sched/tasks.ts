@@ -9,7 +9,7 @@ import type { Kernel } from '../kernel.js';
 import { Mm, pageTablePages, type Vma } from '../mm/mm.js';
 import type { Allocation } from '../mm/page_alloc.js';
 import { anonLru } from '../mm/frames.js';
-import { zoneIdxOfBlock } from '../mm/mmzone.js';
+import { MAX_NR_ZONES, zoneIdxOfBlock } from '../mm/mmzone.js';
 import { HotsetPattern, IdlePattern, UniformPattern, ZipfPattern, type AccessPattern } from '../workload/pattern.js';
 import { policyString, type WorkloadSpec } from '../workload/spec.js';
 import { Process } from './process.js';
@@ -37,7 +37,17 @@ function patternOf(spec: WorkloadSpec, nrPages: number): AccessPattern {
   }
 }
 
+/**
+ * Called when a process's mm is set up and before it is torn down: the fork/exec hooks of
+ * khugepaged, ksm and kmmscand (kmmscand_fork/_execve) and __mmput's matching *_exit calls.
+ */
+export interface MmHooks {
+  enter(p: Process): void;
+  exit(p: Process): void;
+}
+
 export class Tasks {
+  readonly mmHooks: MmHooks[] = [];
   private readonly procs = new Map<number, Process>();
   private nextPid = FIRST_PID;
   private nextMmId = 1;
@@ -176,6 +186,7 @@ export class Tasks {
     this.byMm.set(mm.id, proc);
     proc.onExit = (pr) => this.exitMm(pr);
     this.procs.set(proc.pid, proc);
+    for (const h of this.mmHooks) h.enter(proc);
     trace('spawn pid %d %s: %d pages, cpus %s', proc.pid, spec.kind, nrPages, mm.cpus.join(','));
     return proc;
   }
@@ -218,6 +229,7 @@ export class Tasks {
   private exitMm(p: Process): void {
     const k = this.k;
     const mm = p.mm;
+    for (const h of this.mmHooks) h.exit(p);
     for (const vma of mm.vmas) {
       const pfns = new Int32Array(vma.nrPages);
       let n = 0;
@@ -246,15 +258,17 @@ export class Tasks {
 
 /** Take user pages off the node anon counters (by their LRU list) before they are freed. */
 export function uncharge(k: Kernel, pfns: Int32Array | readonly number[]): void {
-  const byKey = new Map<string, number>();
+  const frames = k.alloc.frames;
+  const byKey = new Map<number, number>(); // (nid * MAX_NR_ZONES + zone) * 2 + (active ? 1 : 0) → pages
   for (const pfn of pfns) {
-    const b = k.alloc.frames.blockOf(pfn)!;
-    const key = `${b.nid} ${zoneIdxOfBlock(b)} ${anonLru(k.alloc.frames.flagsOf(pfn))}`;
+    const b = frames.blockOf(pfn)!;
+    const key = ((b.nid * MAX_NR_ZONES + zoneIdxOfBlock(b)) * 2) + (anonLru(frames.flagsOf(pfn)) === 'nr_active_anon' ? 1 : 0);
     byKey.set(key, (byKey.get(key) ?? 0) + 1);
   }
   for (const [key, pages] of byKey) {
-    const [nid, zone, lru] = key.split(' ') as [string, string, ReturnType<typeof anonLru>];
-    k.vm.modNode(Number(nid), 'nr_anon_pages', -pages);
-    k.vm.modLru(Number(nid), Number(zone), lru, -pages);
+    const nidZone = Math.floor(key / 2);
+    const nid = Math.floor(nidZone / MAX_NR_ZONES);
+    k.vm.modNode(nid, 'nr_anon_pages', -pages);
+    k.vm.modLru(nid, nidZone % MAX_NR_ZONES, key % 2 ? 'nr_active_anon' : 'nr_inactive_anon', -pages);
   }
 }
