@@ -203,9 +203,11 @@ describe.skipIf(!HAS_FUSE)(`tiersim shell${HAS_FUSE ? '' : ` — ${NO_FUSE_REASO
     });
 
     it('forwards SIGTERM to CMD and exits 128+15', async () => {
-      const child = spawn(process.execPath, [TIERSIM, 'shell', '--mount', server.dir, '--', 'sleep', '30'], { stdio: 'ignore' });
+      // CMD says when it runs: the shell has set up the namespace and its signal handlers by then
+      // (a fixed delay lost the race on a loaded machine).
+      const child = spawn(process.execPath, [TIERSIM, 'shell', '--mount', server.dir, '--', 'sh', '-c', 'echo ready; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise<void>((r) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && r()));
       child.kill('SIGTERM');
       expect(await exited).toBe(128 + 15);
     });
