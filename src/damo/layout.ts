@@ -118,13 +118,13 @@ export function nodeTiers(fs: KernelFiles): Map<number, number> {
   return out;
 }
 
-/** System RAM as one run per node in address order (a run may span holes such as the PCI gap). */
+/** System RAM in address order as runs of one node each (adjacent ranges of a node merged). */
 export function nodeRuns(fs: KernelFiles): Array<{ start: number; end: number; nid: number }> {
   const out: Array<{ start: number; end: number; nid: number }> = [];
   for (const r of paddrRanges(fs)) {
     if (r.nid === undefined) continue;
     const prev = out[out.length - 1];
-    if (prev && prev.nid === r.nid) prev.end = r.end;
+    if (prev && prev.nid === r.nid && prev.end === r.start) prev.end = r.end;
     else out.push({ start: r.start, end: r.end, nid: r.nid });
   }
   return out;

@@ -278,14 +278,17 @@ export function isPaddrTarget(id: string): boolean {
 export function heatmapFigure(g: HeatGrid, o: HeatsOptions, input: string, nodes: readonly NodeRun[] = []): HeatmapInput {
   const t0 = o.absTime ? g.tmin / 1e9 : 0;
   const shift = o.absAddr ? 0 : g.amin;
-  const bands: AddressBand[] = isPaddrTarget(g.id)
-    ? nodes.map((n, i) => ({
-        start: n.start - shift,
-        end: n.end - shift,
-        label: `node${n.nid}${n.tier === undefined ? '' : ` · tier ${n.tier}`}`,
-        newTier: i > 0 && n.tier !== nodes[i - 1]!.tier,
-      }))
-    : [];
+  const runs = isPaddrTarget(g.id) ? nodes : [];
+  const bands: Array<AddressBand & { end: number }> = [];
+  const holes: Array<{ start: number; end: number }> = [];
+  runs.forEach((n, i) => {
+    const prev = runs[i - 1];
+    if (prev && prev.end < n.start) holes.push({ start: prev.end - shift, end: n.start - shift });
+    const band = bands[bands.length - 1];
+    // One band per node across its holes (node 0 around the PCI gap).
+    if (band && prev?.nid === n.nid) band.end = n.end - shift;
+    else bands.push({ start: n.start - shift, end: n.end - shift, label: `node${n.nid}${n.tier === undefined ? '' : ` · tier ${n.tier}`}`, newTier: prev !== undefined && n.tier !== prev.tier });
+  });
   return {
     heat: g.heat,
     tres: g.tres,
@@ -297,6 +300,7 @@ export function heatmapFigure(g: HeatGrid, o: HeatsOptions, input: string, nodes
     addrOrigin: g.amin,
     addrKind: isPaddrTarget(g.id) ? 'physical' : 'virtual',
     bands,
+    holes,
     title: `Access heatmap of target ${targetLabel(g.id)} over ${formatDurationNs(g.tmax - g.tmin)}`,
     subtitle: [
       `${input}: time ${formatDurationNs(g.tmin)}–${formatDurationNs(g.tmax)} since boot, addresses ${hex(g.amin)}–${hex(g.amax)} (${formatBytes(g.amax - g.amin)})`,

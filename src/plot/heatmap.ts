@@ -36,6 +36,8 @@ export interface HeatmapInput {
   readonly addrOrigin: number;
   readonly addrKind: 'physical' | 'virtual';
   readonly bands: readonly AddressBand[];
+  /** Address ranges that are no System RAM (holes between node runs), shaded grey. */
+  readonly holes: ReadonlyArray<{ readonly start: number; readonly end: number }>;
   readonly title: string;
   readonly subtitle: readonly string[];
   readonly colorTitle: readonly string[];
@@ -104,6 +106,9 @@ export function heatmapSpec(input: HeatmapInput): Spec {
     .map((b) => ({ ...b, start: Math.max(lo, b.start), end: Math.min(hi, b.end) }))
     .filter((b) => b.start < b.end)
     .map((b) => ({ y0: b.start / y.factor, label: b.label, boundary: b.start > lo, newTier: b.newTier }));
+  const holes = input.holes
+    .map((h) => ({ y0: Math.max(lo, h.start) / y.factor, y1: Math.min(hi, h.end) / y.factor }))
+    .filter((h) => h.y0 < h.y1);
   return {
     width: PLOT_W,
     height: PLOT_H,
@@ -111,7 +116,10 @@ export function heatmapSpec(input: HeatmapInput): Spec {
     autosize: { type: 'pad' },
     config: BASE_CONFIG,
     title: { text: input.title, subtitle: [...input.subtitle] },
-    data: [{ name: 'bands', values: bands }],
+    data: [
+      { name: 'bands', values: bands },
+      { name: 'holes', values: holes },
+    ],
     scales: [
       { name: 'x', type: 'linear', domain: [...input.timeS], range: 'width', zero: false, nice: false },
       { name: 'y', type: 'linear', domain: y.domain, range: 'height', zero: false, nice: false },
@@ -145,6 +153,37 @@ export function heatmapSpec(input: HeatmapInput): Spec {
         },
       },
       {
+        type: 'rect',
+        name: 'hole_shading',
+        from: { data: 'holes' },
+        encode: {
+          enter: {
+            x: { value: 0 },
+            x2: { signal: 'width' },
+            y: { scale: 'y', field: 'y1' },
+            y2: { scale: 'y', field: 'y0' },
+            fill: { value: '#9e9e9e' },
+            fillOpacity: { value: 0.45 },
+          },
+        },
+      },
+      {
+        type: 'text',
+        name: 'hole_labels',
+        from: { data: 'holes' },
+        encode: {
+          enter: {
+            x: { signal: 'width', offset: -6 },
+            y: { scale: 'y', signal: '(datum.y0 + datum.y1) / 2' },
+            text: { value: 'no System RAM' },
+            align: { value: 'right' },
+            baseline: { value: 'middle' },
+            fill: { value: '#e0e0e0' },
+            fontSize: { value: 11 },
+          },
+        },
+      },
+      {
         type: 'rule',
         name: 'node_boundaries',
         from: { data: 'bands' },
@@ -154,7 +193,7 @@ export function heatmapSpec(input: HeatmapInput): Spec {
             x2: { signal: 'width' },
             y: { scale: 'y', field: 'y0' },
             stroke: { value: '#00e5ff' },
-            strokeWidth: { value: 1.5 },
+            strokeWidth: { value: 1 },
             strokeDash: { signal: 'datum.newTier ? [] : [6, 4]' },
             opacity: { signal: 'datum.boundary ? 1 : 0' },
           },

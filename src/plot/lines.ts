@@ -105,7 +105,7 @@ export function timelineSpec(input: TimelineInput): Spec {
     ],
     axes: [
       { orient: 'bottom', scale: 'x', title: input.timeTitle, grid: true, gridOpacity: 0.3 },
-      { orient: 'left', scale: 'y', title: name === 'memory' ? `used memory${suffix}` : input.rateTitle, grid: true, gridOpacity: 0.3, format: '~s' },
+      { orient: 'left', scale: 'y', title: name === 'memory_panel' ? `used memory${suffix}` : input.rateTitle, grid: true, gridOpacity: 0.3, encode: { labels: { update: { text: { signal: name === 'memory_panel' ? "format(datum.value, '~g')" : "format(datum.value, '~s')" } } } } },
     ],
     legends: [{ [legendKind]: 'color', title: legendTitle, orient: 'right', ...(legendKind === 'stroke' ? { symbolType: 'stroke' } : { symbolType: 'square' }) }],
     marks,
@@ -123,7 +123,7 @@ export function timelineSpec(input: TimelineInput): Spec {
     scales: [{ name: 'x', type: 'linear', domain: [t0, t1 > t0 ? t1 : t0 + 1], range: [0, W], zero: false, nice: false }],
     marks: [
       panel(
-        'memory',
+        'memory_panel',
         'Memory used per node (stacked)',
         [
           {
@@ -145,7 +145,7 @@ export function timelineSpec(input: TimelineInput): Spec {
         'fill',
       ),
       panel(
-        'rates',
+        'rates_panel',
         'Page events per second',
         [
           {

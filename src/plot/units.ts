@@ -42,13 +42,13 @@ function trim(v: number): string {
 export const hex = (n: number) => `0x${n.toString(16)}`;
 
 /**
- * Tick values for an address axis over [lo, hi]: multiples of a power of two, 4 to 10 of them,
+ * Tick values for an address axis over [lo, hi]: multiples of a power of two, 5 to 10 of them,
  * so hex labels read 0x100000000, 0x140000000, ... instead of decimal-round odd hex.
  */
 export function binaryTicks(lo: number, hi: number): number[] {
   const span = hi - lo;
   if (!(span > 0)) return [lo];
-  let step = 2 ** Math.floor(Math.log2(span / 4));
+  let step = 2 ** Math.floor(Math.log2(span / 5));
   while (span / step > 10) step *= 2;
   const out: number[] = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) out.push(v);
