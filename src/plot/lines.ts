@@ -146,7 +146,7 @@ export function timelineSpec(input: TimelineInput): Spec {
       ),
       panel(
         'rates_panel',
-        'Page events per second',
+        'Pages moved, hint faults and samples per second',
         [
           {
             type: 'group',
