@@ -114,7 +114,7 @@ export function parseNodeMeminfo(nid: number, text: string): NodeMem {
  */
 export function parseToptierPct(text: string): number | undefined {
   for (const line of text.split('\n')) {
-    const m = /^\s*([A-Za-z_.-]*top[_ -]?tier[A-Za-z_.-]*?(share|frac|fraction|pct|percent)[A-Za-z_.-]*)\s*[:=]?\s+([\d.]+)\s*(%?)/i.exec(line);
+    const m = /^\s*([A-Za-z_.-]*top[_ -]?tier[A-Za-z_.-]*?(share|frac|fraction|pct|percent)[A-Za-z_.-]*)\s*[:=]?\s*([\d.]+)\s*(%?)/i.exec(line);
     if (!m) continue;
     const v = Number(m[3]);
     if (!Number.isFinite(v)) continue;
