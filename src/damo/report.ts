@@ -144,21 +144,39 @@ function targetSeries(rec: DamonRecord, id: string) {
   return snaps as Array<{ timeNs: number; t: RecordSnapshot['targets'][number] }>;
 }
 
-/** Address ranges every snapshot of the target covers, split at the gaps common to all. */
+/**
+ * Address ranges the target's snapshots cover, split at the gaps common to all (the union of
+ * every snapshot's regions). Starts and ends are swept as two sorted typed arrays: a record of
+ * 10^5+ regions makes no garbage here.
+ */
 function commonRegions(series: ReturnType<typeof targetSeries>): Array<[number, number]> {
-  const events: Array<[number, number]> = [];
-  for (const s of series) for (const r of s.t.regions) events.push([r.start, +1], [r.end, -1]);
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const n = series.reduce((sum, s) => sum + s.t.regions.length, 0);
+  const starts = new Float64Array(n);
+  const ends = new Float64Array(n);
+  let k = 0;
+  for (const s of series) {
+    for (const r of s.t.regions) {
+      starts[k] = r.start;
+      ends[k++] = r.end;
+    }
+  }
+  starts.sort();
+  ends.sort();
   const out: Array<[number, number]> = [];
   let depth = 0;
   let start = 0;
-  for (const [at, d] of events) {
-    if (depth === 0 && d > 0) start = at;
-    depth += d;
-    if (depth === 0) {
-      const prev = out[out.length - 1];
-      if (prev && prev[1] === start) prev[1] = at;
-      else out.push([start, at]);
+  // At equal addresses an end comes first, so touching regions join across the sweep.
+  for (let i = 0, j = 0; j < n; ) {
+    if (i < n && starts[i]! < ends[j]!) {
+      if (depth++ === 0) start = starts[i]!;
+      i++;
+    } else {
+      if (--depth === 0) {
+        const prev = out[out.length - 1];
+        if (prev && prev[1] === start) prev[1] = ends[j]!;
+        else out.push([start, ends[j]!]);
+      }
+      j++;
     }
   }
   return out;
@@ -208,20 +226,19 @@ export interface HeatGrid {
  */
 export function heatGrid(rec: DamonRecord, o: HeatsOptions): HeatGrid {
   const ids = targetIds(rec);
-  const id =
-    o.tid ??
-    ids.reduce((best, cur) => {
-      const space = (x: string) => commonRegions(targetSeries(rec, x)).reduce((s, [a, b]) => s + b - a, 0);
-      return space(cur) > space(best) ? cur : best;
-    });
+  let id = o.tid;
+  if (id === undefined) {
+    const space = ids.map((x) => commonRegions(targetSeries(rec, x)).reduce((s, [a, b]) => s + b - a, 0));
+    id = ids[space.indexOf(Math.max(...space))]!; // the first of the largest, as damo's stable sort
+  }
   const series = targetSeries(rec, id);
   if (series.length === 0) throw new DamoError(`no snapshot of target ${id} in the record (targets: ${ids.join(', ')})`);
   if (series.length < 2) throw new DamoError(`target ${id} needs at least two snapshots for a heatmap`);
-  const largest = commonRegions(series).reduce((a, b) => (b[1] - b[0] > a[1] - a[0] ? b : a));
+  const largest = o.amin === undefined || o.amax === undefined ? commonRegions(series).reduce((a, b) => (b[1] - b[0] > a[1] - a[0] ? b : a)) : [0, 0];
   const tmin = o.tmin ?? series[0]!.timeNs;
-  const amin = o.amin ?? largest[0];
+  const amin = o.amin ?? largest[0]!;
   const tunit = Math.floor(((o.tmax ?? series[series.length - 1]!.timeNs) - tmin) / o.tres);
-  const aunit = Math.floor(((o.amax ?? largest[1]) - amin) / o.ares);
+  const aunit = Math.floor(((o.amax ?? largest[1]!) - amin) / o.ares);
   if (!(tunit >= 1)) throw new DamoError(`the time range is shorter than --tres ${o.tres} ns`);
   if (!(aunit >= 1)) throw new DamoError(`the address range is smaller than --ares ${o.ares} bytes`);
   const tmax = tmin + tunit * o.tres;
