@@ -7,7 +7,7 @@ import { runShell } from './shell.js';
 import { damoMain } from '../damo/main.js';
 import { runAdvance, runKill, runMigratePages, runPs, runSpawn } from './control.js';
 import { parseIntervalMs, runStat } from './stat.js';
-import { PlotError } from '../plot/render.js';
+import { PlotError } from '../plot/style.js';
 
 /**
  * The words after `command` on the command line, verbatim and without `--mount DIR`: yargs

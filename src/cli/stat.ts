@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { timelineSpec, type LineSeries } from '../plot/lines.js';
-import { imageFormatOf, renderToFile } from '../plot/render.js';
+import { imageFormatOf } from '../plot/style.js';
 import { CliError } from './machine.js';
 
 export interface StatOptions {
@@ -354,6 +354,7 @@ export async function runStat(o: StatOptions): Promise<void> {
     process.off('SIGTERM', onSignal);
   }
   if (o.plot && samples.length > 0) {
+    const { renderToFile } = await import('../plot/render.js');
     await renderToFile(statFigure(samples, rows, o), o.plot);
     process.stderr.write(`tiersim stat: timeline of ${samples.length} samples drawn to ${o.plot}\n`);
   }

@@ -1,8 +1,7 @@
 // The report commands that may draw: text to stdout as damo prints it, or — with --plot or
-// --heatmap — only the image, as damo (whose text then went to gnuplot instead).
-import { heatmapSpec } from '../plot/heatmap.js';
-import { lineChartSpec } from '../plot/lines.js';
-import { imageFormatOf, renderToFile } from '../plot/render.js';
+// --heatmap — only the image, as damo (whose text then went to gnuplot instead). The chart
+// modules (vega, resvg) load only when a figure is drawn.
+import { imageFormatOf } from '../plot/style.js';
 import type { KernelFiles } from './fs.js';
 import { nodeRuns, nodeTiers } from './layout.js';
 import {
@@ -29,6 +28,7 @@ export async function runReportDist(what: 'wss' | 'nr_regions', input: string, o
     return;
   }
   const dists = what === 'wss' ? wssDistributions(rec, o) : nrRegionsDistributions(rec, o);
+  const [{ lineChartSpec }, { renderToFile }] = await Promise.all([import('../plot/lines.js'), import('../plot/render.js')]);
   await renderToFile(lineChartSpec(distFigure(what, dists, o, input)), plot);
 }
 
@@ -54,5 +54,6 @@ export async function runReportHeats(fs: KernelFiles, input: string, o: HeatsOpt
   }
   const grid = heatGrid(rec, o);
   const nodes = nodeBoundaries && isPaddrTarget(grid.id) ? readNodeRuns(fs) : [];
+  const [{ heatmapSpec }, { renderToFile }] = await Promise.all([import('../plot/heatmap.js'), import('../plot/render.js')]);
   await renderToFile(heatmapSpec(heatmapFigure(grid, o, input, nodes)), heatmap);
 }

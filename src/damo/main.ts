@@ -4,7 +4,7 @@
 import yargs, { type Argv } from 'yargs';
 import { DamoError } from './damon.js';
 import { KernelFiles } from './fs.js';
-import { PlotError } from '../plot/render.js';
+import { PlotError } from '../plot/style.js';
 import { runRecord, runSchemes, type RecordOptions } from './record.js';
 import { runReportDist, runReportHeats } from './figures.js';
 import { loadRecord, reportRaw, type DistOptions } from './report.js';

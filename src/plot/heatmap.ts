@@ -4,7 +4,7 @@
 // 250,000 SVG rectangles took 10 s to lay out and rasterise, the image takes milliseconds.
 import { encode } from 'fast-png';
 import { scheme, type Spec } from 'vega';
-import { BASE_CONFIG } from './render.js';
+import { BASE_CONFIG } from './style.js';
 import { binaryTicks, byteUnitFor, hex } from './units.js';
 
 /** The colour scheme of cells and colour bar (black → purple → red → yellow, as gnuplot's default palette). */

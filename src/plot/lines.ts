@@ -1,7 +1,7 @@
 // Line figures: damo's distributions (wss and nr_regions by percentile, "linespoints" as damo's
 // gnuplot plots them) and the `tiersim stat` timeline (stacked per-node memory over rates).
 import type { GroupMark, Scale, Spec } from 'vega';
-import { BASE_CONFIG } from './render.js';
+import { BASE_CONFIG } from './style.js';
 import { byteUnitFor } from './units.js';
 
 export interface LineSeries {

@@ -3,18 +3,14 @@
 // file loaded explicitly, so text renders the same on any machine that ran scripts/setup.sh.
 // Why Vega and resvg (measured against ECharts' SSR renderer): docs/DESIGN.md §11.
 import { existsSync, writeFileSync } from 'node:fs';
-import { extname } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import createDebug from 'debug';
-import { parse, View, type Config, type Spec } from 'vega';
+import { parse, View, type Spec } from 'vega';
+import { FONT_FAMILY, PlotError, imageFormatOf } from './style.js';
+
+export { PlotError, imageFormatOf } from './style.js';
 
 const trace = createDebug('tiersim:plot');
-
-/** A figure could not be drawn (bad file type, no font); the message says what to do. */
-export class PlotError extends Error {}
-
-/** Font family every spec asks for; the rasteriser is given exactly this font's files. */
-export const FONT_FAMILY = 'DejaVu Sans';
 
 /** Where Debian's fonts-dejavu-core (installed by scripts/setup.sh), Fedora and Arch put DejaVu Sans. */
 const FONT_DIRS = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/dejavu-sans-fonts', '/usr/share/fonts/dejavu', '/usr/share/fonts/TTF'];
@@ -27,27 +23,6 @@ export function fontFiles(): string[] {
     if (files.length > 0 && files[0]!.endsWith(FONT_FILES[0]!)) return files;
   }
   throw new PlotError(`no DejaVu Sans font (looked in ${FONT_DIRS.join(', ')}); install it with 'apt-get install fonts-dejavu-core' (scripts/setup.sh does)`);
-}
-
-/** Shared look: one font everywhere, gnuplot-like sizes, white background. */
-export const BASE_CONFIG: Config = {
-  background: 'white',
-  title: { font: FONT_FAMILY, fontSize: 14, subtitleFont: FONT_FAMILY, subtitleFontSize: 11, subtitleColor: '#444', anchor: 'middle', offset: 10 },
-  axis: { labelFont: FONT_FAMILY, titleFont: FONT_FAMILY, labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', grid: false, tickColor: '#333', domainColor: '#333' },
-  legend: { labelFont: FONT_FAMILY, titleFont: FONT_FAMILY, labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal' },
-  text: { font: FONT_FAMILY },
-};
-
-export type ImageFormat = 'svg' | 'png';
-
-/**
- * The image type a file name asks for. damo's gnuplot terminals were pdf, jpeg, png and svg;
- * this port draws png and svg.
- */
-export function imageFormatOf(file: string): ImageFormat {
-  const ext = extname(file).toLowerCase();
-  if (ext === '.png' || ext === '.svg') return ext.slice(1) as ImageFormat;
-  throw new PlotError(`unsupported plot output type '${ext || file}': name the file .png or .svg`);
 }
 
 /** The spec drawn as an SVG document (Vega's headless renderer; no canvas, no browser). */
