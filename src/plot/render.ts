@@ -5,12 +5,22 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Resvg } from '@resvg/resvg-js';
 import createDebug from 'debug';
+import * as vega from 'vega';
 import { parse, View, type Spec } from 'vega';
+import { textWidth } from './metrics.js';
 import { FONT_FAMILY, PlotError, imageFormatOf } from './style.js';
 
 export { PlotError, imageFormatOf } from './style.js';
 
 const trace = createDebug('tiersim:plot');
+
+/** Vega's text measuring hook (exported by vega-scenegraph, absent from vega's typings). */
+interface TextMetrics {
+  width: (item: { fontSize?: number; fontWeight?: string | number }, text: string | number) => number;
+}
+// Lay text out with the widths of the font the PNG is drawn with (Vega would guess 0.8 em/char).
+(vega as unknown as { textMetrics: TextMetrics }).textMetrics.width = (item, text) =>
+  textWidth(String(text), item.fontSize ?? 11, item.fontWeight === 'bold' || Number(item.fontWeight) >= 600);
 
 /** Where Debian's fonts-dejavu-core (installed by scripts/setup.sh), Fedora and Arch put DejaVu Sans. */
 const FONT_DIRS = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/dejavu-sans-fonts', '/usr/share/fonts/dejavu', '/usr/share/fonts/TTF'];
