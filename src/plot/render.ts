@@ -47,7 +47,9 @@ export async function renderSvg(spec: Spec): Promise<string> {
 
 /** An SVG document rasterised to PNG at `scale` (resvg, DejaVu Sans loaded from its file). */
 export function svgToPng(svg: string, scale = 1): Buffer {
-  const resvg = new Resvg(svg, {
+  // Vega marks an unsmoothed image 'optimizeSpeed' then 'pixelated' (for browsers); resvg knows
+  // only the first and resets to smoothing on the second, blurring heatmap cells.
+  const resvg = new Resvg(svg.replaceAll('image-rendering: pixelated;', ''), {
     fitTo: scale === 1 ? { mode: 'original' } : { mode: 'zoom', value: scale },
     background: 'white',
     font: { fontFiles: fontFiles(), loadSystemFonts: false, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },

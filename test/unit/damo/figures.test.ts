@@ -204,6 +204,22 @@ describe('rendering', () => {
     expect(readFileSync(join(dir, 'h.svg'), 'utf8')).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg".*<\/svg>$/s);
   });
 
+  it('heatmap cells are drawn unsmoothed when scaled up (no blended colours between two cells)', async () => {
+    const two = heatmapSpec({ ...heatmapFigure(heatGrid(rec, heats), heats, 'x'), heat: [0, 1, 0, 1], title: '', subtitle: [] });
+    const png = decode(svgToPng(await renderSvg(two)));
+    const cells = cellsOf(two);
+    const colours = new Set([0, 1, 2, 3].map((i) => cells.data.slice(i * 3, i * 3 + 3).join(',')));
+    // One row through the middle of the plot's left half crosses the boundary between the two time cells.
+    const seen = new Set<string>();
+    const plot = { x0: Math.round(png.width * 0.2), x1: Math.round(png.width * 0.6), y: Math.round(png.height * 0.3) };
+    for (let x = plot.x0; x < plot.x1; x++) {
+      const o = (plot.y * png.width + x) * png.channels;
+      seen.add([png.data[o], png.data[o + 1], png.data[o + 2]].join(','));
+    }
+    expect([...seen].filter((c) => colours.has(c)).length).toBeGreaterThan(0);
+    expect([...seen].every((c) => colours.has(c) || c === '255,255,255' || c.startsWith('51,51,51'))).toBe(true);
+  });
+
   it('text is drawn with the font file loaded (dark pixels where only text is)', () => {
     const png = decode(svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><text x="5" y="28" font-family="sans-serif" font-size="24">Time</text></svg>'));
     let dark = 0;
