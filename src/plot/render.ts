@@ -1,7 +1,7 @@
 // Figures for damo and `tiersim stat`: a Vega spec (the chart grammar) rendered without a
 // browser by Vega's headless SVG renderer, and PNG from that SVG by resvg with the DejaVu Sans
 // file loaded explicitly, so text renders the same on any machine that ran scripts/setup.sh.
-// Why Vega and resvg (measured against ECharts' SSR renderer): docs/DESIGN.md §11.
+// Why Vega and resvg (measured against ECharts' SSR renderer): docs/DESIGN.md, "Figures".
 import { existsSync, writeFileSync } from 'node:fs';
 import { Resvg } from '@resvg/resvg-js';
 import createDebug from 'debug';
