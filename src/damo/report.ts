@@ -2,7 +2,7 @@
 // nr_regions.py, heats.py, and the v1.x damo_heats.py options): the same output lines, binned and
 // sorted as damo does, and the figures damo drew with gnuplot (src/plot draws them here).
 import { readFileSync } from 'node:fs';
-import type { AddressBand, HeatmapInput } from '../plot/heatmap.js';
+import type { HeatmapInput } from '../plot/heatmap.js';
 import type { LineChartInput } from '../plot/lines.js';
 import { formatBytes, formatDurationNs, hex } from '../plot/units.js';
 import { DamoError } from './damon.js';
@@ -81,7 +81,9 @@ function distributions(rec: DamonRecord, what: 'wss' | 'nr_regions', o: DistOpti
     for (const t of s.targets) {
       const v = what === 'wss' ? t.regions.reduce((sum, r) => (r.nrAccesses >= o.accThres && r.end - r.start >= o.szThres ? sum + r.end - r.start : sum), 0) : t.regions.length;
       const id = formatTargetId(t.id);
-      perTarget.set(id, [...(perTarget.get(id) ?? []), v]);
+      const list = perTarget.get(id);
+      if (list) list.push(v);
+      else perTarget.set(id, [v]);
     }
   });
   const percentiles = pyRange(...o.range);
@@ -296,7 +298,7 @@ export function heatmapFigure(g: HeatGrid, o: HeatsOptions, input: string, nodes
   const t0 = o.absTime ? g.tmin / 1e9 : 0;
   const shift = o.absAddr ? 0 : g.amin;
   const runs = isPaddrTarget(g.id) ? nodes : [];
-  const bands: Array<AddressBand & { end: number }> = [];
+  const bands: Array<{ start: number; end: number; label: string; newTier: boolean }> = [];
   const holes: Array<{ start: number; end: number }> = [];
   runs.forEach((n, i) => {
     const prev = runs[i - 1];
