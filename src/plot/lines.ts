@@ -50,7 +50,7 @@ export function lineChartSpec(input: LineChartInput): Spec {
     ],
     axes: [
       { orient: 'bottom', scale: 'x', title: input.xTitle, grid: true, gridOpacity: 0.3 },
-      { orient: 'left', scale: 'y', title: `${input.yTitle}${suffix}`, grid: true, gridOpacity: 0.3, format: '~g' },
+      { orient: 'left', scale: 'y', title: `${input.yTitle}${suffix}`, grid: true, gridOpacity: 0.3, encode: { labels: { update: { text: { signal: "format(datum.value, '~g')" } } } } },
     ],
     legends: many ? [{ stroke: 'color', title: 'target', symbolType: 'stroke' }] : [],
     marks: [

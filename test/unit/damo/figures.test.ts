@@ -160,6 +160,14 @@ describe('distribution and timeline specs', () => {
     expect(svg.match(/class="mark-line role-mark"/g)).toHaveLength(2);
   });
 
+  it('size ticks print as plain numbers in the axis unit (450, not 4.5e+2)', async () => {
+    const M = 1024 ** 2;
+    const spec = lineChartSpec({ title: 't', subtitle: [], xTitle: 'percentile', yTitle: 'working set size', yBytes: true, series: [{ name: 'target 1', points: [[0, 50 * M], [100, 500 * M]] }] });
+    const t = texts(await renderSvg(spec));
+    expect(t).toEqual(expect.arrayContaining(['working set size (MiB)', '50', '450', '500']));
+    expect(t.filter((x) => /e[+-]/.test(x))).toEqual([]);
+  });
+
   it('timeline: stacked used memory per node over a rates panel, one time axis', async () => {
     const G = 1024 ** 3;
     const spec = timelineSpec({
