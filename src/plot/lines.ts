@@ -105,7 +105,7 @@ export function timelineSpec(input: TimelineInput): Spec {
     ],
     axes: [
       { orient: 'bottom', scale: 'x', title: input.timeTitle, grid: true, gridOpacity: 0.3 },
-      { orient: 'left', scale: 'y', title: name === 'memory_panel' ? `used memory${suffix}` : input.rateTitle, grid: true, gridOpacity: 0.3, encode: { labels: { update: { text: { signal: name === 'memory_panel' ? "format(datum.value, '~g')" : "format(datum.value, '~s')" } } } } },
+      { orient: 'left', scale: 'y', title: name === 'memory_panel' ? `used memory${suffix}` : input.rateTitle, grid: true, gridOpacity: 0.3, encode: { labels: { update: { text: { signal: name === 'memory_panel' ? "format(datum.value, '~g')" : "abs(datum.value) >= 1000 ? format(datum.value, '~s') : format(datum.value, '~g')" } } } } },
     ],
     legends: [{ [legendKind]: 'color', title: legendTitle, orient: 'right', ...(legendKind === 'stroke' ? { symbolType: 'stroke' } : { symbolType: 'square' }) }],
     marks,

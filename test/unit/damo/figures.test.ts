@@ -185,6 +185,11 @@ describe('distribution and timeline specs', () => {
     expect(texts(view)).toEqual(expect.arrayContaining(['used memory (GiB)', 'pages/s', 'node0', 'node1', 'pgpromote_success', 'simulated time (s)', '1.6k', '0.5']));
     expect(view.match(/class="mark-area role-mark"/g)).toHaveLength(2);
     expect(spec.data?.[0]).toMatchObject({ transform: [{ type: 'stack', groupby: ['t'] }] });
+    // Rates below 1000/s print as numbers, not milli-units (0.5, not 500m).
+    const slow = timelineSpec({ title: '', subtitle: [], timeTitle: 's', memory: [], rates: [{ name: 'r', points: [[0, 0], [1, 0.8]] }], rateTitle: 'events/s' });
+    const t = texts(await renderSvg(slow));
+    expect(t).toEqual(expect.arrayContaining(['0.2', '0.8']));
+    expect(t.filter((x) => /\dm$/.test(x))).toEqual([]);
   });
 });
 
