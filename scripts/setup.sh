@@ -13,6 +13,7 @@ command -v numactl >/dev/null || missing+=(numactl)                          # n
 command -v lsmem >/dev/null || missing+=(util-linux)                         # lsmem, unshare, setpriv
 command -v sysctl >/dev/null || missing+=(procps)                            # sysctl inside `tiersim shell`
 command -v python3 >/dev/null || missing+=(python3)                          # whole-read checks in the tests
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)  # the figures' text (src/plot loads this file)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     say "missing Debian packages: ${missing[*]}"

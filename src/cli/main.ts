@@ -7,6 +7,8 @@ import { runShell } from './shell.js';
 import { damoMain } from '../damo/main.js';
 import { runAdvance, runKill, runMigratePages, runPs, runSpawn } from './control.js';
 import { DAMON_ABIS, type DamonAbi } from '../kernel/mm/damon/dbgfs.js';
+import { parseIntervalMs, runStat } from './stat.js';
+import { PlotError } from '../plot/style.js';
 
 /**
  * The words after `command` on the command line, verbatim and without `--mount DIR`: yargs
@@ -101,6 +103,29 @@ async function main(argv: string[]): Promise<void> {
           .positional('to', { type: 'string', demandOption: true })
           .option('mount', mountOpt),
       (a) => runMigratePages(a.mount, a.pid, a.from, a.to),
+    )
+    .command(
+      'stat',
+      'sample a mount like vmstat 1 / numastat: per-node memory, promotions, demotions, migrations, hint faults, DAMON, progress',
+      (y) =>
+        y
+          .usage('$0 stat [--interval 1s] [--count N] [--csv|--json] [--plot FILE.png|svg] [--mount DIR]')
+          .option('interval', { type: 'string', default: '1s', describe: 'wall time between samples (1s, 500ms, 2); rates are per simulated second' })
+          .option('count', { type: 'number', describe: 'number of samples, the first (averages since boot) included; default: until Ctrl-C' })
+          .option('csv', { type: 'boolean', describe: 'comma-separated values, one header line' })
+          .option('json', { type: 'boolean', describe: 'one JSON object per line' })
+          .option('plot', { type: 'string', describe: 'when sampling ends, draw the timeline (stacked per-node memory over rates) to FILE' })
+          .option('mount', mountOpt)
+          .conflicts('csv', 'json'),
+      async (a) => {
+        if (a.count !== undefined && !(Number.isInteger(a.count) && a.count > 0)) throw new CliError('--count must be a positive integer', 2);
+        try {
+          await runStat({ mount: a.mount, intervalMs: parseIntervalMs(a.interval), count: a.count, format: a.json ? 'json' : a.csv ? 'csv' : 'table', plot: a.plot });
+        } catch (err) {
+          if (err instanceof PlotError) throw new CliError(err.message);
+          throw err;
+        }
+      },
     )
     .command(
       'damo',

@@ -41,6 +41,8 @@ export const SHELL_BINDS: readonly ShellBind[] = [
   { source: 'sys/devices/virtual/memory_tiering', target: '/sys/devices/virtual/memory_tiering' },
   { source: 'sys/kernel/mm/numa', target: '/sys/kernel/mm/numa' },
   { source: 'sys/kernel/mm/damon', target: '/sys/kernel/mm/damon', optional: true },
+  // The kmmscand RFC's group: no host kernel has it, so the shell creates the mount point.
+  { source: 'sys/kernel/mm/kmmscand', target: '/sys/kernel/mm/kmmscand' },
   // debugfs: the host may have it unmounted (an empty directory) or mounted; a bind covers both.
   { source: 'sys/kernel/debug', target: '/sys/kernel/debug' },
   { source: 'proc/iomem', target: '/proc/iomem' },
@@ -74,6 +76,9 @@ die() { printf 'tiersim shell: %s\n' "$*" >&2; exit 125; }
 # staging bind of the original), so a missing mount point can be created in it.
 cover_dir() {
   stage=$(mktemp -d "/tmp/tiersim-shell-stage.XXXXXX") || die "cannot create a staging directory in /tmp"
+  # A termination request during the set-up must not leave the staging directory on the host.
+  trap 'umount -l "$stage" 2>/dev/null; rmdir "$stage" 2>/dev/null; exit 143' TERM
+  trap 'umount -l "$stage" 2>/dev/null; rmdir "$stage" 2>/dev/null; exit 129' HUP
   mount --rbind "$1" "$stage" || die "cannot bind $1 for covering"
   mount -t tmpfs -o "mode=$(stat -c %a "$stage")" tiersim "$1" || die "cannot mount a tmpfs over $1"
   for entry in "$stage"/* "$stage"/.[!.]*; do
@@ -89,6 +94,7 @@ cover_dir() {
   done
   umount -l "$stage"
   rmdir "$stage"
+  trap - TERM HUP
 }
 
 # ensure_target PATH KIND: PATH exists as a KIND (d or f) mount point, created over a tmpfs

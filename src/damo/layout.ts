@@ -99,3 +99,33 @@ export function formatSz(bytes: number): string {
   }
   return i === 0 ? `${bytes} B` : `${v.toFixed(3)} ${units[i]}`;
 }
+
+/**
+ * Memory tier of each node from /sys/devices/virtual/memory_tiering/memory_tierN/nodelist
+ * (N is the tier id: lower is faster). Empty when the kernel has no memory tiers.
+ */
+export function nodeTiers(fs: KernelFiles): Map<number, number> {
+  const dir = '/sys/devices/virtual/memory_tiering';
+  const out = new Map<number, number>();
+  if (!fs.isDir(dir)) return out;
+  for (const name of fs.list(dir).filter((n) => /^memory_tier\d+$/.test(n))) {
+    const tier = Number(name.slice('memory_tier'.length));
+    for (const part of fs.read(`${dir}/${name}/nodelist`).trim().split(',').filter((p) => p !== '')) {
+      const [a, b] = part.split('-').map(Number);
+      for (let n = a!; n <= (b ?? a!); n++) out.set(n, tier);
+    }
+  }
+  return out;
+}
+
+/** System RAM in address order as runs of one node each (adjacent ranges of a node merged). */
+export function nodeRuns(fs: KernelFiles): Array<{ start: number; end: number; nid: number }> {
+  const out: Array<{ start: number; end: number; nid: number }> = [];
+  for (const r of paddrRanges(fs)) {
+    if (r.nid === undefined) continue;
+    const prev = out[out.length - 1];
+    if (prev && prev.nid === r.nid && prev.end === r.start) prev.end = r.end;
+    else out.push({ start: r.start, end: r.end, nid: r.nid });
+  }
+  return out;
+}

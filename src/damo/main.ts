@@ -4,8 +4,10 @@
 import yargs, { type Argv } from 'yargs';
 import { DamoError } from './damon.js';
 import { KernelFiles } from './fs.js';
+import { PlotError } from '../plot/style.js';
 import { runRecord, runSchemes, type RecordOptions } from './record.js';
-import { loadRecord, reportHeats, reportNrRegions, reportRaw, reportWss, type DistOptions } from './report.js';
+import { runReportDist, runReportHeats } from './figures.js';
+import { loadRecord, reportRaw, type DistOptions } from './report.js';
 import { damonStatus, paLayout } from './status.js';
 
 const files = (a: { root: string; debugfs: string }) => new KernelFiles(a.root, a.debugfs);
@@ -26,21 +28,32 @@ function recordOptions(a: { sample: number; aggr: number; updr: number; minr: nu
   return { sampleUs: a.sample, aggrUs: a.aggr, updateUs: a.updr, minNrRegions: a.minr, maxNrRegions: a.maxr, rbufLen: a.rbuf, out: a.out, regions: a.regions, numaNode: a.numa_node, timeoutS: a.timeout };
 }
 
-function distOptions<T>(y: Argv<T>) {
-  return y
+function distOptions<T>(y: Argv<T>, what: 'wss' | 'nr_regions') {
+  const z = y
     .option('input', { alias: 'i', type: 'string', default: 'damon.data', describe: 'record file' })
-    .option('range', { type: 'number', array: true, default: [0, 101, 25], describe: 'percentiles: FROM TO STEP' })
-    .option('sortby', { choices: ['size', 'time'] as const, default: 'size' as const })
-    .option('exclude_samples', { type: 'number', default: 20, describe: 'snapshots skipped at the start' })
-    .option('acc_thres', { type: 'number', default: 1, describe: 'minimal nr_accesses of a working-set region' })
-    .option('sz_thres', { type: 'number', default: 1, describe: 'minimal size of a working-set region' })
-    .option('plot', { type: 'string', describe: 'also draw the distribution to FILE (.svg or .png)' });
+    .option('range', { alias: 'r', type: 'number', array: true, default: [0, 101, 25], describe: "percentiles to print, as Python's range(START, STOP, STEP)" })
+    .option('sortby', { alias: 's', choices: ['size', 'time'] as const, default: 'size' as const, describe: 'sort the values by size (percentiles) or keep them in time order' })
+    .option('exclude_samples', { type: 'number', default: 20, describe: 'number of first snapshots to be excluded' })
+    .option('plot', { alias: 'p', type: 'string', describe: 'plot the distribution to an image file (.png or .svg) instead of printing it' });
+  return what === 'wss'
+    ? z
+        .option('acc_thres', { alias: 't', type: 'number', default: 1, describe: 'minimal nr_accesses of a working-set region' })
+        .option('sz_thres', { type: 'number', default: 1, describe: 'minimal size of a working-set region (bytes)' })
+    : z.option('acc_thres', { hidden: true, type: 'number', default: 1 }).option('sz_thres', { hidden: true, type: 'number', default: 1 });
 }
 
-function dist(a: { range: number[]; sortby: 'size' | 'time'; exclude_samples: number; acc_thres: number; sz_thres: number; plot?: string }): DistOptions {
-  const [from = 0, to = 101, step = 25] = a.range;
-  if (step <= 0) throw new DamoError('--range STEP must be positive');
-  return { range: [from, Math.min(to, 100), step], sortby: a.sortby, excludeSamples: a.exclude_samples, accThres: a.acc_thres, szThres: a.sz_thres, plot: a.plot };
+function dist(a: { range: number[]; sortby: 'size' | 'time'; exclude_samples: number; acc_thres: number; sz_thres: number }): DistOptions {
+  if (a.range.length !== 3 || a.range.some((v) => !Number.isInteger(v))) throw new DamoError('--range takes three integers: START STOP STEP');
+  const [from, to, step] = a.range as [number, number, number];
+  if (step === 0) throw new DamoError('--range STEP must not be zero');
+  return { range: [from, to, step], sortby: a.sortby, excludeSamples: a.exclude_samples, accThres: a.acc_thres, szThres: a.sz_thres };
+}
+
+/** A pair option (damo's nargs=2) as [a, b], or undefined. */
+function pair(v: number[] | undefined, name: string): [number, number] | undefined {
+  if (v === undefined) return undefined;
+  if (v.length !== 2 || v.some((x) => !Number.isFinite(x))) throw new DamoError(`--${name} takes two numbers`);
+  return [v[0]!, v[1]!];
 }
 
 export async function damoMain(argv: string[], scriptName = 'damo'): Promise<number> {
@@ -70,24 +83,52 @@ export async function damoMain(argv: string[], scriptName = 'damo'): Promise<num
       .command('report <kind>', 'report a record file: raw, wss, nr_regions or heats', (y) =>
         y
           .command('raw', 'every snapshot as text', (z) => z.option('input', { alias: 'i', type: 'string', default: 'damon.data' }), (a) => void process.stdout.write(reportRaw(loadRecord(a.input))))
-          .command('wss', 'working set size distribution', (z) => distOptions(z), (a) => void process.stdout.write(reportWss(loadRecord(a.input), dist(a))))
-          .command('nr_regions', 'number of regions distribution', (z) => distOptions(z), (a) => void process.stdout.write(reportNrRegions(loadRecord(a.input), dist(a))))
+          .command('wss', 'working set size distribution', (z) => distOptions(z, 'wss'), async (a) => runReportDist('wss', a.input, dist(a), a.plot))
+          .command('nr_regions', 'number of regions distribution', (z) => distOptions(z, 'nr_regions'), async (a) => runReportDist('nr_regions', a.input, dist(a), a.plot))
           .command(
             'heats',
-            'access heat over time and address (--heatmap FILE.svg|png draws it)',
+            'access heat over time and address (--heatmap FILE.png|svg draws it)',
             (z) =>
               z
                 .option('input', { alias: 'i', type: 'string', default: 'damon.data' })
                 .option('tid', { type: 'string', describe: 'target id' })
-                .option('tres', { type: 'number', default: 500 })
-                .option('ares', { type: 'number', default: 500 })
-                .option('tmin', { type: 'number' })
-                .option('tmax', { type: 'number' })
-                .option('amin', { type: 'number' })
-                .option('amax', { type: 'number' })
+                .option('resol', { type: 'number', array: true, describe: 'resolutions for time and address axes (default 500 500)' })
+                .option('tres', { type: 'number', describe: 'time resolution (the 2020 option; same as the first --resol)' })
+                .option('ares', { type: 'number', describe: 'address resolution (the 2020 option; same as the second --resol)' })
+                .option('time_range', { type: 'number', array: true, describe: 'start and end time (ns since boot) of the output' })
+                .option('address_range', { type: 'number', array: true, describe: 'start and end address of the output' })
+                .option('tmin', { type: 'number', describe: 'minimal time of the output (2020 option)' })
+                .option('tmax', { type: 'number', describe: 'maximum time of the output (2020 option)' })
+                .option('amin', { type: 'number', describe: 'minimal address of the output (2020 option)' })
+                .option('amax', { type: 'number', describe: 'maximum address of the output (2020 option)' })
+                .option('abs_time', { type: 'boolean', default: false, describe: 'display absolute time in output' })
+                .option('abs_addr', { type: 'boolean', default: false, describe: 'display absolute address in output' })
                 .option('guide', { type: 'boolean', default: false, describe: 'print the time and address ranges of each target' })
-                .option('heatmap', { type: 'string', describe: 'draw the heatmap to FILE (.svg or .png)' }),
-            (a) => void process.stdout.write(reportHeats(loadRecord(a.input), { tid: a.tid, tres: a.tres, ares: a.ares, tmin: a.tmin, tmax: a.tmax, amin: a.amin, amax: a.amax, guide: a.guide, heatmap: a.heatmap })),
+                .option('heatmap', { type: 'string', describe: 'heatmap image file to create (.png or .svg) instead of printing the cells' })
+                .option('node_boundaries', { type: 'boolean', default: true, describe: 'on a paddr heatmap, mark NUMA node and memory tier boundaries (layout read under --root)' }),
+            async (a) => {
+              const resol = pair(a.resol, 'resol');
+              const time = pair(a.time_range, 'time_range');
+              const addr = pair(a.address_range, 'address_range');
+              await runReportHeats(
+                files(a),
+                a.input,
+                {
+                  tid: a.tid,
+                  tres: resol?.[0] ?? a.tres ?? 500,
+                  ares: resol?.[1] ?? a.ares ?? 500,
+                  tmin: time?.[0] ?? a.tmin,
+                  tmax: time?.[1] ?? a.tmax,
+                  amin: addr?.[0] ?? a.amin,
+                  amax: addr?.[1] ?? a.amax,
+                  absTime: a.abs_time,
+                  absAddr: a.abs_addr,
+                  guide: a.guide,
+                },
+                a.heatmap,
+                a.node_boundaries,
+              );
+            },
           )
           .demandCommand(1, 'name a report: raw, wss, nr_regions or heats'),
       )
@@ -102,7 +143,7 @@ export async function damoMain(argv: string[], scriptName = 'damo'): Promise<num
       .parseAsync();
     return 0;
   } catch (err) {
-    if (err instanceof DamoError) {
+    if (err instanceof DamoError || err instanceof PlotError) {
       process.stderr.write(`${scriptName}: ${err.message}\n`);
       return 1;
     }

@@ -28,6 +28,8 @@ import { Tasks } from './sched/tasks.js';
 import { registerSimFiles } from './sim/sim_files.js';
 import type { HostFs } from './mm/damon/core.js';
 import { registerDamonDbgfs, type DamonAbi } from './mm/damon/dbgfs.js';
+import { Kmmscand } from './mm/kmmscand.js';
+import { registerKmmscand } from './mm/kmmscand_sysfs.js';
 import { NumaBalancer } from './sched/fair_numa.js';
 import { registerTaskNumaWork } from './sched/task_numa_work.js';
 import { MemSampling } from './mm/mem_sampling.js';
@@ -50,6 +52,11 @@ export interface BootOptions {
   readonly hostProcs?: HostProcs;
   /** Which generation of the DAMON debugfs interface to present (default: the union). */
   readonly damonAbi?: DamonAbi;
+  /**
+   * kmmscand's scan_enabled at boot. The RFC boots with 1; the simulated kernel boots with 0 so
+   * that a machine without the RFC in use behaves as mainline (echo 1 > scan_enabled opts in).
+   */
+  readonly kmmscand?: boolean;
 }
 
 /** Host processes as DAMON targets: liveness and mappings from /proc/<pid>/maps. */
@@ -101,6 +108,8 @@ export class Kernel {
   readonly migrator: Migrator;
   /** The per-node kswapd threads (mm/vmscan.c). */
   readonly kswapd: Kswapd;
+  /** The kmmscand RFC's A-bit scanning thread. */
+  readonly kmmscand: Kmmscand;
   /** NUMA balancing: per-process scan and fault state, per-node promotion state. */
   readonly numab: NumaBalancer;
   /** openEuler mem_sampling over Arm SPE, on machines that have it. */
@@ -137,6 +146,7 @@ export class Kernel {
       directReclaim: () => ({ reclaimed: 0, ns: 0 }),
       canReclaim: () => false,
     };
+    this.kmmscand = new Kmmscand(this, opts.kmmscand ?? false);
     this.numab = new NumaBalancer(this);
     this.trace = new TraceBuffer(this.numa.nrCpuIds);
     this.memSampling = config.spe ? new MemSampling(this) : undefined;
@@ -156,6 +166,7 @@ export class Kernel {
     registerZoneinfo(this);
     registerSimFiles(this);
     registerDamonDbgfs(this);
+    registerKmmscand(this);
     registerTaskNumaWork(this);
     registerTracing(this);
     trace('booted %s: %d nodes, %d blocks, seed %d', config.name, config.nodes.length, this.layout.blocks.length, opts.seed ?? 1);

@@ -107,6 +107,18 @@ describe.skipIf(!HAS_FUSE)(`tiersim shell${HAS_FUSE ? '' : ` — ${NO_FUSE_REASO
       expect(hostFile('/proc/sys/kernel/numa_balancing')).toBe(hostNumaBalancing);
     });
 
+    it('the kmmscand RFC group at /sys/kernel/mm/kmmscand (absent on the host): reads, writes and errnos reach the simulator', async () => {
+      expect(await out('ls /sys/kernel/mm/kmmscand')).toBe('mm_scan_period_ms\nmms_to_scan\nscan_enabled\nscan_sleep_ms\ntarget_node\n');
+      expect(await out('echo 100 > /sys/kernel/mm/kmmscand/mm_scan_period_ms; cat /sys/kernel/mm/kmmscand/mm_scan_period_ms')).toBe('400\n');
+      expect(hostFile(join(server.dir, 'sys/kernel/mm/kmmscand/mm_scan_period_ms'))).toBe('400\n');
+      const bad = await inShell(server.dir, 'echo 1 > /sys/kernel/mm/kmmscand/target_node');
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain('write error: Invalid argument');
+      // the other entries of /sys/kernel/mm are still the host's
+      expect(await out('ls /sys/kernel/mm | grep -c -x -e ksm -e transparent_hugepage')).toBe('2\n');
+      expect(readdirSync('/sys/kernel/mm')).not.toContain('kmmscand');
+    });
+
     it('cat /proc/iomem, /proc/meminfo, /proc/vmstat and the debugfs files read the simulator', async () => {
       for (const f of ['proc/iomem', 'proc/meminfo', 'proc/vmstat', 'sys/kernel/debug/sched/numa_balancing/scan_size_mb', 'sys/kernel/mm/numa/demotion_enabled']) {
         expect(await out(`cat /${f}`), f).toBe(hostFile(join(server.dir, f)));
@@ -191,9 +203,11 @@ describe.skipIf(!HAS_FUSE)(`tiersim shell${HAS_FUSE ? '' : ` — ${NO_FUSE_REASO
     });
 
     it('forwards SIGTERM to CMD and exits 128+15', async () => {
-      const child = spawn(process.execPath, [TIERSIM, 'shell', '--mount', server.dir, '--', 'sleep', '30'], { stdio: 'ignore' });
+      // CMD says when it runs: the shell has set up the namespace and its signal handlers by then
+      // (a fixed delay lost the race on a loaded machine).
+      const child = spawn(process.execPath, [TIERSIM, 'shell', '--mount', server.dir, '--', 'sh', '-c', 'echo ready; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise<void>((r) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && r()));
       child.kill('SIGTERM');
       expect(await exited).toBe(128 + 15);
     });

@@ -22,7 +22,7 @@ import type { NumaTask } from '../sched/fair_numa.js';
 import { memoryLatencyNs, type Process } from '../sched/process.js';
 import { HotsetPattern, UniformPattern } from '../workload/pattern.js';
 import { NO_PFN, type Vma } from './mm.js';
-import { doNumaPage, pickCpu, policyMigratesOnFault, vmaNumaState, type FaultBatch } from './numa_hint_fault.js';
+import { chargeBatch, doNumaPage, newFaultBatch, pickCpu, policyMigratesOnFault, vmaNumaState, type FaultBatch } from './numa_hint_fault.js';
 
 const trace = createDebug('tiersim:mem_sampling');
 
@@ -161,7 +161,7 @@ export class MemSampling {
     const k = this.k;
     const records = this.buffers[cpu]!;
     this.buffers[cpu] = [];
-    const batch: FaultBatch = { threadNs: 0, remoteStallNs: 0, faults: 0, hintFaultNs: 0 };
+    const batch = newFaultBatch();
     const task = k.numab.task(current.pid);
     const consumer = k.sysctls.numaBalancingMemSampling === 1 && task !== undefined;
     const irq = { comm: current.comm, pid: current.pid, cpu, tNs, irq: true };
@@ -177,9 +177,7 @@ export class MemSampling {
       this.numaAccess(task, r, tNs, batch);
     }
     if (task) task.sampleNs += records.length * this.decodeNs;
-    k.migrator.flushMisplaced();
-    const total = batch.threadNs + batch.remoteStallNs;
-    if (total > 0) current.stall(total / current.runningThreads, current.runningThreads);
+    chargeBatch(k, current, batch);
     trace('cpu %d: %d records decoded (pid %d)', cpu, records.length, current.pid);
   }
 

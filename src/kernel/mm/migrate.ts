@@ -6,13 +6,14 @@
 // the model; the nr_tlb_* counters move as x86's flush_tlb_mm_range / arch_tlbbatch_flush
 // count them. A migration runs as a chain of clock events, one per batch, on the caller's CPU.
 import createDebug from 'debug';
-import { PAGE_SIZE, costNs } from '../config/machine.js';
+import { MAX_NUMNODES, PAGE_SIZE, costNs } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import type { Process } from '../sched/process.js';
-import { anonLru, PG_ACTIVE, type FrameTable } from './frames.js';
-import type { MemoryBlock, ZoneType } from './memblock.js';
+import { anonLru, type FrameTable } from './frames.js';
+import type { MemoryBlock } from './memblock.js';
+import { memoryTiers } from './memory_tiers.js';
 import { NO_PFN, type Mm, type Vma } from './mm.js';
-import { MAX_NR_ZONES, ZONE_NAMES, zoneIdxOfBlock } from './mmzone.js';
+import { zoneIdxOfBlock } from './mmzone.js';
 
 const trace = createDebug('tiersim:migrate');
 
@@ -41,6 +42,16 @@ interface WorkRun {
   readonly indices: Int32Array;
 }
 
+/** A migrating thread's CPU as seen from one mm (Migrator.cpumaskOf). */
+interface CallerMask {
+  readonly cpu: number;
+  readonly callerNode: number;
+  readonly inMask: boolean;
+  /** One IPI round to the mask's other CPUs. */
+  readonly ipiNs: number;
+  readonly localFlushNs: number;
+}
+
 /** A migration in flight; `done` resolves when the last batch has run. */
 export interface MigrationJob {
   readonly stats: MigrateStats;
@@ -67,35 +78,29 @@ export function remapNodes(from: readonly number[], to: readonly number[]): Arra
 export class Migrator {
   /** The kernel flavour: 'unbatched' models kernels before 6.3. */
   flow: MigrateFlow = 'batched';
-  private readonly pageCost = new Map<number, number>();
-  private readonly ipiBaseNs: number;
-  private readonly ipiPerCpuNs: number;
-  private readonly localFlushNs: number;
-  /** Reused by the one-folio path (no allocation per fault). */
-  private readonly scratch: MigrateStats = { moved: 0, failed: 0, skipped: 0, remoteFlushes: 0, elapsedNs: 0 };
-  private readonly result = { ns: 0, remoteStallNs: 0 };
-  /** Events of one-folio migrations not counted yet (flushMisplaced). */
-  readonly misplacedEvents: FolioMigrationEvents;
+  /** pageCostNs by src * MAX_NUMNODES + dst (the machine's media never change). */
+  private readonly pageCosts = new Map<number, number>();
+  private readonly masks = new WeakMap<Mm, CallerMask>();
 
-  constructor(private readonly k: Kernel) {
-    this.ipiBaseNs = costNs(k.config, 'tlbFlushIpiBase');
-    this.ipiPerCpuNs = costNs(k.config, 'tlbFlushIpiPerCpu');
-    this.localFlushNs = costNs(k.config, 'tlbFlushLocal');
-    this.misplacedEvents = new FolioMigrationEvents(Math.max(...k.config.nodes.map((n) => n.id)) + 1);
-  }
+  constructor(private readonly k: Kernel) {}
 
   /** Per-page cost without the TLB flush: isolate + allocate, rmap walk, copy, remap. */
   pageCostNs(srcNid: number, dstNid: number): number {
-    const key = srcNid * 4096 + dstNid;
-    const cached = this.pageCost.get(key);
-    if (cached !== undefined) return cached;
+    const key = srcNid * MAX_NUMNODES + dstNid;
+    let cost = this.pageCosts.get(key);
+    if (cost === undefined) {
+      cost = this.computePageCostNs(srcNid, dstNid);
+      this.pageCosts.set(key, cost);
+    }
+    return cost;
+  }
+
+  private computePageCostNs(srcNid: number, dstNid: number): number {
     const { config } = this.k;
     const kind = (nid: number) => this.k.numa.node(nid)?.kind ?? 'dram';
     const copyMBps = Math.min(config.media[kind(srcNid)].copyBandwidthMBps, config.media[kind(dstNid)].copyBandwidthMBps);
     const copyNs = PAGE_SIZE / (copyMBps / 1000);
-    const ns = costNs(config, 'migrateIsolateAlloc') + costNs(config, 'rmapWalk') + copyNs + costNs(config, 'remap');
-    this.pageCost.set(key, ns);
-    return ns;
+    return costNs(config, 'migrateIsolateAlloc') + costNs(config, 'rmapWalk') + copyNs + costNs(config, 'remap');
   }
 
   /**
@@ -105,18 +110,18 @@ export class Migrator {
    * @returns the caller's cost in ns
    */
   private flush(remote: number, local: 'all' | 'one' | 'none', stall: { ns: number } | undefined, stats: MigrateStats): number {
-    const { vm } = this.k;
+    const { config, vm } = this.k;
     let ns = 0;
     if (remote > 0) {
-      ns += this.ipiBaseNs + this.ipiPerCpuNs * remote;
+      ns += costNs(config, 'tlbFlushIpiBase') + costNs(config, 'tlbFlushIpiPerCpu') * remote;
       vm.countEvent('nr_tlb_remote_flush');
       vm.countEvent('nr_tlb_remote_flush_received', remote);
       stats.remoteFlushes++;
       // Each receiving CPU runs the process's threads: the interrupt and flush stall them.
-      if (stall) stall.ns += this.localFlushNs;
+      if (stall) stall.ns += costNs(config, 'tlbFlushLocal');
     }
     if (local !== 'none') {
-      ns += this.localFlushNs;
+      ns += costNs(config, 'tlbFlushLocal');
       vm.countEvent(local === 'all' ? 'nr_tlb_local_flush_all' : 'nr_tlb_local_flush_one');
     }
     return ns;
@@ -129,59 +134,9 @@ export class Migrator {
   shootdownFromTask(proc: Process): { ns: number; remoteStallNs: number } {
     const remote = Math.max(0, proc.mm.cpus.length - 1);
     const stall = { ns: 0 };
-    const ns = this.flush(remote, 'all', stall, this.scratch);
+    const stats: MigrateStats = { moved: 0, failed: 0, skipped: 0, remoteFlushes: 0, elapsedNs: 0 };
+    const ns = this.flush(remote, 'all', stall, stats);
     return { ns, remoteStallNs: stall.ns * remote };
-  }
-
-  /**
-   * migrate_misplaced_folio(): one folio on a list of its own through migrate_pages
-   * (MIGRATE_ASYNC, MR_NUMA_MISPLACED), in the faulting thread's context: move page `index` of
-   * `vma` to `dst` now. `cpuNid` is the faulting CPU's node; `promotion` a memory-tiering
-   * promotion (pgpromote_success on `dst`). Its events (pgmigrate_success, numa_pages_migrated,
-   * allocation, LRU and TLB counters) wait in `misplacedEvents` until flushMisplaced(), and the
-   * caller changes the process's speed once per batch of faults.
-   * @returns the faulting thread's cost and the other CPUs' shootdown stall (an object reused
-   *   by the next call), or undefined when `dst` had no free frame (the folio stays; -ENOMEM
-   *   from the allocation callback)
-   */
-  migrateMisplacedFolio(proc: Process, vma: Vma, index: number, dst: number, cpuNid: number, promotion: boolean): { ns: number; remoteStallNs: number } | undefined {
-    const { alloc } = this.k;
-    const frames = alloc.frames;
-    const ev = this.misplacedEvents;
-    const oldPfn = vma.pt[index]!;
-    if (oldPfn === NO_PFN) return undefined;
-    const newPfn = alloc.takeMigrationFrame(dst);
-    if (newPfn < 0) {
-      ev.failed++;
-      return undefined;
-    }
-    const src = frames.peek(oldPfn)!;
-    const srcNid = src.block.nid;
-    const active = (src.flags[oldPfn - src.block.startPfn]! & PG_ACTIVE) !== 0;
-    moveFrame(frames, proc.mm, vma, index, oldPfn, newPfn);
-    alloc.releaseUserFrame(oldPfn);
-    ev.moved(src.block, frames.blockOf(newPfn)!, dst === cpuNid, active, promotion);
-    // One folio: its unmap flush goes to the mm's other CPUs (the faulting one is in the mask;
-    // batched flow: one deferred try_to_unmap_flush with a full local flush; before 6.3:
-    // ptep_clear_flush of one page).
-    const remote = Math.max(0, proc.mm.cpus.length - 1);
-    const r = this.result;
-    r.ns = this.pageCostNs(srcNid, dst) + this.localFlushNs;
-    r.remoteStallNs = 0;
-    if (remote > 0) {
-      r.ns += this.ipiBaseNs + this.ipiPerCpuNs * remote;
-      r.remoteStallNs = this.localFlushNs * remote;
-      ev.remoteFlushes++;
-      ev.flushReceived += remote;
-    }
-    if (this.flow === 'batched') ev.localFlushAll++;
-    else ev.localFlushOne++;
-    return r;
-  }
-
-  /** Count the events of the one-folio migrations since the last call. */
-  flushMisplaced(): void {
-    this.misplacedEvents.flush(this.k.vm);
   }
 
   /**
@@ -252,6 +207,108 @@ export class Migrator {
     };
   }
 
+  /**
+   * migrate_misplaced_folio() of one folio (mm/migrate.c): a one-folio list through
+   * migrate_pages() in MIGRATE_ASYNC, allocating on exactly `dst` (alloc_misplaced_dst_folio:
+   * __GFP_THISNODE, no reclaim), one TLB shootdown round for the mm (a batch of one in the 6.3+
+   * flow, ptep_clear_flush before it), numa_pages_migrated on success and pgpromote_success when
+   * NUMA balancing's tiering mode is on and the folio went up a tier. The caller's thread on
+   * `callerCpu` pays the returned ns; page frees, LRU counters and the process's new speed are
+   * left in `acc` for settle(). The caller has isolated and checked the folio.
+   * @returns ns spent, or -1 when `dst` had no free page (pgmigrate_fail; -EAGAIN in the kernel)
+   */
+  migrateMisplacedFolio(proc: Process, vma: Vma, index: number, dst: number, callerCpu: number, acc: FolioMigrations): number {
+    const { alloc, vm, config } = this.k;
+    const frames = alloc.frames;
+    const oldPfn = vma.pt[index]!;
+    const mask = this.cpumaskOf(proc.mm, callerCpu);
+    const newPfn = alloc.allocMigrationTarget(dst, mask.callerNode);
+    if (newPfn < 0) {
+      acc.failed++;
+      vm.countEvent('pgmigrate_fail');
+      return costNs(config, 'migrateIsolateAlloc');
+    }
+    const srcBlock = frames.blockOf(oldPfn)!;
+    const srcNid = srcBlock.nid;
+    const key = (srcBlock.index * LRU_KEY_BLOCKS + frames.blockOf(newPfn)!.index) * 2 + (anonLru(frames.flagsOf(oldPfn)) === 'nr_active_anon' ? 1 : 0);
+    moveFrame(frames, proc.mm, vma, index, oldPfn, newPfn);
+    acc.freed.push(oldPfn);
+    acc.lruMoves.set(key, (acc.lruMoves.get(key) ?? 0) + 1);
+    acc.moved++;
+    acc.unsettled++;
+    if (this.k.numaBalancing.tieringEnabled) {
+      const tiers = memoryTiers(this.k);
+      if (!tiers.isTopTier(srcNid) && tiers.isTopTier(dst)) vm.modNode(dst, 'pgpromote_success', 1);
+    }
+    // One shootdown round: flush()'s arithmetic, its events counted at settle().
+    const remote = proc.mm.cpus.length - (mask.inMask ? 1 : 0);
+    let ns = this.pageCostNs(srcNid, dst);
+    let stallNs = 0;
+    if (remote > 0) {
+      ns += mask.ipiNs;
+      acc.remoteFlushes++;
+      acc.flushesReceived += remote;
+      stallNs = mask.localFlushNs;
+    }
+    if (this.flow === 'batched' && mask.inMask) {
+      ns += mask.localFlushNs;
+      acc.localFlushes++;
+    }
+    const st = acc.stalls.get(proc);
+    if (st) st[0] += stallNs;
+    else acc.stalls.set(proc, [stallNs, remote]);
+    return ns;
+  }
+
+  /**
+   * The caller CPU's node, whether it is in the mm's cpumask, and the cost of one shootdown
+   * round to the rest of the mask (cached per mm: the mask never changes).
+   */
+  private cpumaskOf(mm: Mm, callerCpu: number): CallerMask {
+    let m = this.masks.get(mm);
+    if (m?.cpu !== callerCpu) {
+      const { config } = this.k;
+      const inMask = mm.cpus.includes(callerCpu);
+      const remote = mm.cpus.length - (inMask ? 1 : 0);
+      m = {
+        cpu: callerCpu,
+        callerNode: this.k.numa.cpuNode(callerCpu) ?? 0,
+        inMask,
+        ipiNs: costNs(config, 'tlbFlushIpiBase') + costNs(config, 'tlbFlushIpiPerCpu') * remote,
+        localFlushNs: costNs(config, 'tlbFlushLocal'),
+      };
+      this.masks.set(mm, m);
+    }
+    return m;
+  }
+
+  /** Apply what single-folio migrations left in `acc` (frees, LRU counters, process speed), then reset it. */
+  settle(acc: FolioMigrations): void {
+    const { alloc, vm } = this.k;
+    if (acc.unsettled > 0) {
+      vm.countEvent('pgmigrate_success', acc.unsettled);
+      vm.countEvent('numa_pages_migrated', acc.unsettled);
+    }
+    if (acc.remoteFlushes > 0) {
+      vm.countEvent('nr_tlb_remote_flush', acc.remoteFlushes);
+      vm.countEvent('nr_tlb_remote_flush_received', acc.flushesReceived);
+    }
+    if (acc.localFlushes > 0) vm.countEvent('nr_tlb_local_flush_all', acc.localFlushes);
+    acc.unsettled = acc.remoteFlushes = acc.flushesReceived = acc.localFlushes = 0;
+    if (acc.freed.length > 0) alloc.freeUserFrames(acc.freed);
+    for (const [key, n] of acc.lruMoves) {
+      const pair = Math.floor(key / 2);
+      accountAnonMove(vm, this.k.layout.blocks, Math.floor(pair / LRU_KEY_BLOCKS), pair % LRU_KEY_BLOCKS, n, key % 2 ? 'nr_active_anon' : 'nr_inactive_anon');
+    }
+    for (const [proc, [ns, remote]] of acc.stalls) {
+      if (ns > 0) proc.stall(ns, remote);
+      else proc.reschedule();
+    }
+    acc.freed.length = 0;
+    acc.lruMoves.clear();
+    acc.stalls.clear();
+  }
+
   /** Move one batch now; returns the caller's simulated time for it. */
   private migrateBatch(proc: Process, vma: Vma, batch: Int32Array, dst: number, flow: MigrateFlow, callerCpu: number, callerNode: number, exhausted: Set<number>, stats: MigrateStats): number {
     const { alloc, vm } = this.k;
@@ -305,92 +362,6 @@ export class Migrator {
   }
 }
 
-/** zoneIdxOfBlock() as a table (a block's pages count in its upper zone). */
-const ZONE_IDX: Record<ZoneType, number> = { DMA: 0, DMA32: 1, Normal: 2, Movable: 3 };
-/** pgalloc_<zone> by zone index. */
-const PGALLOC_EVENTS = ZONE_NAMES.map((z) => `pgalloc_${z.toLowerCase()}`);
-
-/**
- * The events of a batch of one-folio migrations, summed and counted at once: the kernel's
- * per-cpu vm counters are only added up when read, and nothing reads them inside a batch.
- */
-export class FolioMigrationEvents {
-  failed = 0;
-  migrated = 0;
-  remoteFlushes = 0;
-  flushReceived = 0;
-  localFlushAll = 0;
-  localFlushOne = 0;
-  private readonly promoted: Float64Array;
-  private readonly anon: Float64Array;
-  /** By (node, zone): allocations, those from a CPU of the node, LRU pages in and out. */
-  private readonly allocated: Float64Array;
-  private readonly allocatedLocal: Float64Array;
-  private readonly active: Float64Array;
-  private readonly inactive: Float64Array;
-
-  constructor(private readonly nodeSlots: number) {
-    this.promoted = new Float64Array(nodeSlots);
-    this.anon = new Float64Array(nodeSlots);
-    const zones = nodeSlots * MAX_NR_ZONES;
-    this.allocated = new Float64Array(zones);
-    this.allocatedLocal = new Float64Array(zones);
-    this.active = new Float64Array(zones);
-    this.inactive = new Float64Array(zones);
-  }
-
-  /**
-   * One page moved from block `src` to block `dst`, allocated by a CPU of `dst`'s node if
-   * `local`; `active` is its LRU list.
-   */
-  moved(src: MemoryBlock, dst: MemoryBlock, local: boolean, active: boolean, promotion: boolean): void {
-    const s = src.nid * MAX_NR_ZONES + ZONE_IDX[src.zone];
-    const d = dst.nid * MAX_NR_ZONES + ZONE_IDX[dst.zone];
-    this.migrated++;
-    this.allocated[d]!++;
-    if (local) this.allocatedLocal[d]!++;
-    this.anon[src.nid]!--;
-    this.anon[dst.nid]!++;
-    const lru = active ? this.active : this.inactive;
-    lru[s]!--;
-    lru[d]!++;
-    if (promotion) this.promoted[dst.nid]!++;
-  }
-
-  flush(vm: Kernel['vm']): void {
-    if (this.failed > 0) vm.countEvent('pgmigrate_fail', this.failed);
-    if (this.migrated > 0) {
-      vm.countEvent('pgmigrate_success', this.migrated);
-      vm.countEvent('numa_pages_migrated', this.migrated);
-      vm.countEvent('pgfree', this.migrated);
-      for (let nid = 0; nid < this.nodeSlots; nid++) {
-        if (this.anon[nid] !== 0) vm.modNode(nid, 'nr_anon_pages', this.anon[nid]!);
-        if (this.promoted[nid]! > 0) vm.modNode(nid, 'pgpromote_success', this.promoted[nid]!);
-        for (let z = 0; z < MAX_NR_ZONES; z++) {
-          const j = nid * MAX_NR_ZONES + z;
-          const alloc = this.allocated[j]!;
-          if (alloc > 0) {
-            vm.countEvent(PGALLOC_EVENTS[z]!, alloc);
-            const local = this.allocatedLocal[j]!;
-            if (local > 0) vm.accountNumaAlloc(nid, nid, nid, local, z);
-            if (alloc > local) vm.accountNumaAlloc(nid, nid, -1, alloc - local, z);
-          }
-          if (this.active[j] !== 0) vm.modLru(nid, z, 'nr_active_anon', this.active[j]!);
-          if (this.inactive[j] !== 0) vm.modLru(nid, z, 'nr_inactive_anon', this.inactive[j]!);
-        }
-      }
-      for (const a of [this.promoted, this.anon, this.allocated, this.allocatedLocal, this.active, this.inactive]) a.fill(0);
-    }
-    if (this.remoteFlushes > 0) {
-      vm.countEvent('nr_tlb_remote_flush', this.remoteFlushes);
-      vm.countEvent('nr_tlb_remote_flush_received', this.flushReceived);
-    }
-    if (this.localFlushAll > 0) vm.countEvent('nr_tlb_local_flush_all', this.localFlushAll);
-    if (this.localFlushOne > 0) vm.countEvent('nr_tlb_local_flush_one', this.localFlushOne);
-    this.failed = this.migrated = this.remoteFlushes = this.flushReceived = this.localFlushAll = this.localFlushOne = 0;
-  }
-}
-
 /** The anon LRU counters follow `pages` from block `srcIndex` to block `dstIndex` (node and zone). */
 export function accountAnonMove(vm: Kernel['vm'], blocks: readonly MemoryBlock[], srcIndex: number, dstIndex: number, pages: number, lru: ReturnType<typeof anonLru>): void {
   const src = blockByIndex(blocks, srcIndex);
@@ -412,6 +383,32 @@ function blockByIndex(blocks: readonly MemoryBlock[], index: number): MemoryBloc
   }
   return blocks[lo]!;
 }
+
+/**
+ * What a run of single-folio migrations by a kernel thread leaves to settle once per clock
+ * event rather than once per folio: frames to free, anon LRU counters to move, and each
+ * process's new speed with the stall its shootdown IPIs caused (Migrator.settle).
+ */
+/** Block indices fit below 2^20 (128 TiB of 128 MiB blocks): a (src, dst, lru) key stays < 2^53. */
+const LRU_KEY_BLOCKS = 1 << 20;
+
+export class FolioMigrations {
+  moved = 0;
+  failed = 0;
+  /** TLB shootdown rounds sent to other CPUs (nr_tlb_remote_flush). */
+  remoteFlushes = 0;
+  /** Events counted at settle(): nr_tlb_remote_flush_received, nr_tlb_local_flush_all. */
+  flushesReceived = 0;
+  localFlushes = 0;
+  /** Moves not yet counted in pgmigrate_success / numa_pages_migrated. */
+  unsettled = 0;
+  readonly freed: number[] = [];
+  /** (src block index * LRU_KEY_BLOCKS + dst block index) * 2 + (active LRU ? 1 : 0) → pages. */
+  readonly lruMoves = new Map<number, number>();
+  /** Process → [stall ns on its remote CPUs, how many of them]. */
+  readonly stalls = new Map<Process, [number, number]>();
+}
+
 
 /**
  * Switch page `index` of `vma` from `oldPfn` to the already allocated `newPfn`: copy the frame

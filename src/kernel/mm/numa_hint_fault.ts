@@ -19,6 +19,7 @@ import type { NumaTask } from '../sched/fair_numa.js';
 import { TNF_FAULT_LOCAL, TNF_MIGRATED, TNF_MIGRATE_FAIL } from '../sched/numa_balancing.js';
 import { NO_PFN, type Vma } from './mm.js';
 import { promotionTargetHasRoom } from './numa_promotion_room.js';
+import { FolioMigrations } from './migrate.js';
 
 const trace = createDebug('tiersim:numa_fault');
 
@@ -166,11 +167,16 @@ class ClassHeap {
 export interface FaultBatch {
   /** Thread time spent handling faults, migrations included. */
   threadNs: number;
-  /** Thread time lost on the other CPUs to the migrations' TLB shootdowns. */
-  remoteStallNs: number;
   faults: number;
   /** Of threadNs, the time in do_numa_page (numa_hf_migration_oh). */
   hintFaultNs: number;
+  /** The one-folio migrations' frees, counters and shootdown stalls, settled with the batch. */
+  readonly migrations: FolioMigrations;
+}
+
+/** An empty batch. */
+export function newFaultBatch(): FaultBatch {
+  return { threadNs: 0, faults: 0, hintFaultNs: 0, migrations: new FolioMigrations() };
 }
 
 /** Exp(1) draw. */
@@ -350,7 +356,7 @@ export class HintFaultQueue {
     const k = this.k;
     const nb = k.numab;
     const d = proc.doneAt(k.clock.nowNs);
-    const batch: FaultBatch = { threadNs: 0, remoteStallNs: 0, faults: 0, hintFaultNs: 0 };
+    const batch = newFaultBatch();
     nb.refreshTiersNow();
     let handled = 0;
     for (let c = this.heap.top(); c && c.nextD <= d && handled < MAX_FAULTS_PER_BATCH; c = this.heap.top()) {
@@ -418,15 +424,15 @@ export function pickCpu(proc: Process, rng: Prng): number {
   return cpus[Math.floor(rng.nextFloat() * cpus.length)]!;
 }
 
-/** Charge a batch's thread time to the process at once (its speed changes once). */
+/**
+ * Settle a batch's migrations (frees, LRU and TLB counters, the shootdowns' stall on the other
+ * CPUs) and charge the faulting threads' time to the process at once.
+ */
 export function chargeBatch(k: Kernel, proc: Process, batch: FaultBatch): void {
-  k.migrator.flushMisplaced();
-  if (batch.faults === 0) return;
+  k.migrator.settle(batch.migrations);
   if (batch.hintFaultNs > 0) k.numab.countOverhead('numa_hf_migration_oh', batch.hintFaultNs);
-  const total = batch.threadNs + batch.remoteStallNs;
   const running = proc.runningThreads;
-  if (total > 0) proc.stall(total / running, running);
-  else proc.reschedule();
+  if (batch.threadNs > 0) proc.stall(batch.threadNs / running, running);
 }
 
 /**
@@ -476,11 +482,10 @@ export function doNumaPage(k: Kernel, task: NumaTask, vma: Vma, st: VmaNumaState
     if (!promotionTargetHasRoom(k, target, 1)) {
       flags |= TNF_MIGRATE_FAIL;
     } else {
-      const promotion = nb.useAccessTime(nid) && nb.isTopTier(target);
-      const r = k.migrator.migrateMisplacedFolio(task.proc, vma, i, target, cpuNid, promotion);
-      if (r) {
-        ns += r.ns;
-        batch.remoteStallNs += r.remoteStallNs;
+      // Any CPU of the mm gives the same placement and shootdown accounting (one node, in the
+      // mask); the first one keeps the migrator's per-mm cache warm.
+      ns += k.migrator.migrateMisplacedFolio(task.proc, vma, i, target, task.proc.mm.cpus[0] ?? cpu, batch.migrations);
+      if (vma.pt[i] !== pfn) {
         nid = target;
         flags |= TNF_MIGRATED;
       } else {

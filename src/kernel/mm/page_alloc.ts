@@ -22,6 +22,7 @@ import { managedPages, type MemoryBlock, type PhysLayout, type ZoneType } from '
 import {
   buildZones, dmaFreeShare, initPerZoneWmarkMin, setupPerZoneWmarks, WatermarkParams, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL,
   type WmarkName, type Zone,
+  type ZoneName,
 } from './mmzone.js';
 import type { VmCounters } from './vmstat_counters.js';
 
@@ -312,7 +313,7 @@ export class PageAllocator {
         if (gfp.movable) b.movablePages += got;
         else b.unmovablePages += got;
         parts.push({ block: b, pages: got });
-        this.vm.countEvent(`pgalloc_${z.name.toLowerCase()}`, got);
+        this.vm.countEvent(PGALLOC[z.name], got);
         at += got;
         want -= got;
       }
@@ -411,45 +412,12 @@ export class PageAllocator {
       if (this.frames.of(b).take(1, PG_LRU, out, 0) === 1) {
         this.setBlockFree(b, b.freePages - 1);
         b.movablePages++;
-        this.vm.countEvent(`pgalloc_${target.name.toLowerCase()}`);
+        this.vm.countEvent(PGALLOC[target.name]);
         this.vm.accountNumaAlloc(nid, nid, cpuNid, 1, target.idx);
         return out[0]!;
       }
     }
     return -1;
-  }
-
-  /**
-   * allocMigrationTarget() without its events, for a caller that counts a batch of one-page
-   * migrations at once (pgalloc_<zone> and the zone's numa_hit/local/other): the kernel's
-   * per-cpu counters are only summed when read.
-   */
-  takeMigrationFrame(nid: number, gfp: Partial<GfpFlags> = {}): number {
-    const zs = this.zones(nid);
-    let target = this.pickTargetZone(zs, 'low');
-    if (!target) {
-      if (gfp.kswapdReclaim ?? true) this.reclaim.wakeupKswapd(nid, ZONE_MOVABLE);
-      target = this.pickTargetZone(zs, 'min');
-    }
-    if (!target) return -1;
-    const out = this.one;
-    for (const b of target.blocks) {
-      if (zoneShareFree(target, b) === 0) continue;
-      if (this.frames.of(b).take(1, PG_LRU, out, 0) === 1) {
-        this.setBlockFree(b, b.freePages - 1);
-        b.movablePages++;
-        return out[0]!;
-      }
-    }
-    return -1;
-  }
-
-  /** freeUserFrames() of one frame without the pgfree event (the caller counts a batch). */
-  releaseUserFrame(pfn: number): void {
-    const block = this.frames.blockOf(pfn)!;
-    this.frames.of(block).release(pfn - block.startPfn);
-    block.movablePages--;
-    this.setBlockFree(block, block.freePages + 1);
   }
 
   /** The first zone of the node (highest first) with a page above `mark`. */
@@ -480,6 +448,9 @@ function zoneShareFree(z: Zone, b: MemoryBlock): number {
 function zoneIndex(zone: ZoneType): number {
   return ZONE_NAMES.indexOf(zone);
 }
+
+/** The pgalloc_<zone> event of each zone (a constant name: migration targets count one per page). */
+const PGALLOC: Record<ZoneName, string> = { DMA: 'pgalloc_dma', DMA32: 'pgalloc_dma32', Normal: 'pgalloc_normal', Movable: 'pgalloc_movable', Device: 'pgalloc_device' };
 
 /** enum zone_type order: a zonelist tries higher zones first. */
 const ZONE_RANK: Record<ZoneType, number> = { DMA: 0, DMA32: 1, Normal: 2, Movable: 3 };

@@ -6,7 +6,8 @@
 // The simulated build: x86_64, CONFIG_NUMA, CONFIG_NUMA_BALANCING, CONFIG_TRANSPARENT_HUGEPAGE,
 // CONFIG_ZSWAP, CONFIG_KSM, CONFIG_MEMORY_BALLOON, no CONFIG_CMA alloc events, no
 // CONFIG_UNACCEPTED_MEMORY (the same line set as the 6.18 reference host), plus
-// CONFIG_DEBUG_TLBFLUSH so the nr_tlb_* events exist for the TLB-flush cost model.
+// CONFIG_DEBUG_TLBFLUSH so the nr_tlb_* events exist for the TLB-flush cost model, and the
+// kmmscand RFC V0 (CONFIG_KMMSCAND with its patch 10 overhead counters).
 //
 // Counters live in k.vm under the name vmstat prints and in the unit it prints: pages, except
 // nr_kernel_stack (kB) and the *_hugepages / *_pmdmapped THP counters (huge pages).
@@ -69,7 +70,14 @@ export const VM_EVENT_NAMES = [
   'slabs_scanned', 'kswapd_inodesteal', 'kswapd_low_wmark_hit_quickly',
   'kswapd_high_wmark_hit_quickly', 'pageoutrun', 'pgrotated', 'drop_pagecache', 'drop_slab',
   'oom_kill', 'numa_pte_updates', 'numa_huge_pte_updates', 'numa_hint_faults',
-  'numa_hint_faults_local', 'numa_pages_migrated', 'pgmigrate_success', 'pgmigrate_fail',
+  'numa_hint_faults_local', 'numa_pages_migrated',
+  // kmmscand RFC V0 (CONFIG_KMMSCAND): patch 10's experimental overhead counters (µs of jiffies
+  // deltas) around the NUMA events, and patch 08's nr_kmmscand_* right after them.
+  'numa_task_work_oh', 'numa_hf_migration_oh',
+  'nr_kmmscand_mm_scans', 'nr_kmmscand_vma_scans', 'nr_kmmscand_migadded', 'nr_kmmscand_migrated',
+  'nr_kmmscand_migrate_failed', 'nr_kmmscand_slowtier', 'nr_kmmscand_toptier',
+  'nr_kmmscand_idlepage', 'kmmscand_scan_oh', 'kmmscand_migration_oh',
+  'pgmigrate_success', 'pgmigrate_fail',
   'thp_migration_success', 'thp_migration_fail', 'thp_migration_split', 'compact_migrate_scanned',
   'compact_free_scanned', 'compact_isolated', 'compact_stall', 'compact_fail', 'compact_success',
   'compact_daemon_wake', 'compact_daemon_migrate_scanned', 'compact_daemon_free_scanned',

@@ -17,7 +17,7 @@ import type { Process } from './process.js';
 import {
   NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL, TNF_FAULT_LOCAL, TNF_MIGRATED, TNF_MIGRATE_FAIL, TNF_NO_GROUP,
 } from './numa_balancing.js';
-import { CPUPID_ACCESS_TIME, CPUPID_UNSET, type HintFaultQueue, type VmaNumaState } from '../mm/numa_hint_fault.js';
+import { CPUPID_ACCESS_TIME, CPUPID_UNSET, releaseVmaNumaState, type HintFaultQueue, type VmaNumaState } from '../mm/numa_hint_fault.js';
 import { pgdatFreeSpaceEnough } from '../mm/numa_promotion_room.js';
 import { memoryTiers } from '../mm/memory_tiers.js';
 import type { CounterCell } from '../mm/vmstat_counters.js';
@@ -312,7 +312,7 @@ export class NumaBalancer {
     this.hintFaultsLocalCell = k.vm.eventCell('numa_hint_faults_local');
     this.hintFaultTrapNs = costNs(k.config, 'hintFaultTrap');
     this.refreshTiersNow();
-    k.tasks.onSpawn((p) => this.attach(p));
+    k.tasks.mmHooks.push({ enter: (p) => this.attach(p), exit: (p) => this.detach(p) });
     k.numaBalancing.onModeChange((mode, old) => {
       if (mode & NUMA_BALANCING_MEMORY_TIERING && !(old & NUMA_BALANCING_MEMORY_TIERING)) this.resetMemoryTiering();
     });
@@ -322,6 +322,14 @@ export class NumaBalancer {
     const t = new NumaTask(this, p);
     this.tasks.set(p.pid, t);
     for (const hook of this.attachHooks) hook(t);
+  }
+
+  /** The process exited: its pending hint faults and per-page state go (the task stays readable). */
+  private detach(p: Process): void {
+    const t = this.tasks.get(p.pid);
+    if (!t || t.proc !== p) return;
+    t.faultQueue?.clear();
+    releaseVmaNumaState(p.vma);
   }
 
   task(pid: number): NumaTask | undefined {

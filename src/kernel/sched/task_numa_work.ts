@@ -13,7 +13,7 @@ import createDebug from 'debug';
 import { PAGE_SIZE, costNs } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import { NO_PFN, type Vma } from '../mm/mm.js';
-import { CPUPID_ACCESS_TIME, HintFaultQueue, policyMigratesOnFault, releaseVmaNumaState, vmaNumaState } from '../mm/numa_hint_fault.js';
+import { CPUPID_ACCESS_TIME, HintFaultQueue, policyMigratesOnFault, vmaNumaState } from '../mm/numa_hint_fault.js';
 import type { NumaTask } from './fair_numa.js';
 import { NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL } from './numa_balancing.js';
 
@@ -44,11 +44,7 @@ function armScan(k: Kernel, t: NumaTask, atNs: number): void {
 /** task_tick_numa(): the task ran a scan period; queue task_numa_work if the mm is due. */
 function tick(k: Kernel, t: NumaTask): void {
   const proc = t.proc;
-  if (!proc.alive) {
-    t.faultQueue?.clear();
-    releaseVmaNumaState(proc.vma); // exit_mmap emptied mm.vmas; the process keeps its VMA object
-    return;
-  }
+  if (!proc.alive) return; // the exit hook dropped its state
   const now = k.clock.nowNs;
   // sched_numa_balancing is off with mode 0; SPE samples replace the scanner when consumed.
   const active = k.numaBalancing.mode !== 0 && k.sysctls.numaBalancingMemSampling === 0 && proc.state === 'running';

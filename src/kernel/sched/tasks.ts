@@ -8,7 +8,7 @@ import { PAGE_SIZE } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
 import { Mm, pageTablePages, type Vma } from '../mm/mm.js';
 import type { Allocation } from '../mm/page_alloc.js';
-import { PG_ACTIVE } from '../mm/frames.js';
+import { anonLru } from '../mm/frames.js';
 import { MAX_NR_ZONES, zoneIdxOfBlock } from '../mm/mmzone.js';
 import { HotsetPattern, IdlePattern, UniformPattern, ZipfPattern, type AccessPattern } from '../workload/pattern.js';
 import { policyString, type WorkloadSpec } from '../workload/spec.js';
@@ -37,7 +37,17 @@ function patternOf(spec: WorkloadSpec, nrPages: number): AccessPattern {
   }
 }
 
+/**
+ * Called when a process's mm is set up and before it is torn down: the fork/exec hooks of
+ * khugepaged, ksm and kmmscand (kmmscand_fork/_execve) and __mmput's matching *_exit calls.
+ */
+export interface MmHooks {
+  enter(p: Process): void;
+  exit(p: Process): void;
+}
+
 export class Tasks {
+  readonly mmHooks: MmHooks[] = [];
   private readonly procs = new Map<number, Process>();
   private nextPid = FIRST_PID;
   private nextMmId = 1;
@@ -45,7 +55,6 @@ export class Tasks {
   /** Pids of finished processes still listed, oldest first. */
   private readonly finished: number[] = [];
   private readonly nodeSlots: number;
-  private readonly spawnListeners: Array<(p: Process) => void> = [];
 
   /** pid_max as pid_idr_init() sets it: max(PID_MAX_DEFAULT, PIDS_PER_CPU_DEFAULT × CPUs). */
   readonly pidMax: number;
@@ -54,11 +63,6 @@ export class Tasks {
     this.nodeSlots = Math.max(...k.config.nodes.map((n) => n.id)) + 1;
     const cpus = k.config.nodes.reduce((n, node) => n + node.cpus.length, 0);
     this.pidMax = Math.max(PID_MAX_DEFAULT, PIDS_PER_CPU_DEFAULT * cpus);
-  }
-
-  /** Be told of every new process (sched_fork's per-task set-up: NUMA balancing, sampling). */
-  onSpawn(listener: (p: Process) => void): void {
-    this.spawnListeners.push(listener);
   }
 
   /**
@@ -182,8 +186,8 @@ export class Tasks {
     this.byMm.set(mm.id, proc);
     proc.onExit = (pr) => this.exitMm(pr);
     this.procs.set(proc.pid, proc);
+    for (const h of this.mmHooks) h.enter(proc);
     trace('spawn pid %d %s: %d pages, cpus %s', proc.pid, spec.kind, nrPages, mm.cpus.join(','));
-    for (const listener of this.spawnListeners) listener(proc);
     return proc;
   }
 
@@ -225,6 +229,7 @@ export class Tasks {
   private exitMm(p: Process): void {
     const k = this.k;
     const mm = p.mm;
+    for (const h of this.mmHooks) h.exit(p);
     for (const vma of mm.vmas) {
       const pfns = new Int32Array(vma.nrPages);
       let n = 0;
@@ -254,22 +259,16 @@ export class Tasks {
 /** Take user pages off the node anon counters (by their LRU list) before they are freed. */
 export function uncharge(k: Kernel, pfns: Int32Array | readonly number[]): void {
   const frames = k.alloc.frames;
-  const nodes = Math.max(...k.config.nodes.map((n) => n.id)) + 1;
-  // Pages per (node, zone, list): index ((nid · zones) + zone) · 2 + active.
-  const counts = new Float64Array(nodes * MAX_NR_ZONES * 2);
+  const byKey = new Map<number, number>(); // (nid * MAX_NR_ZONES + zone) * 2 + (active ? 1 : 0) → pages
   for (const pfn of pfns) {
-    const f = frames.peek(pfn)!;
-    const b = f.block;
-    counts[(b.nid * MAX_NR_ZONES + zoneIdxOfBlock(b)) * 2 + (f.flags[pfn - b.startPfn]! & PG_ACTIVE ? 1 : 0)]!++;
+    const b = frames.blockOf(pfn)!;
+    const key = ((b.nid * MAX_NR_ZONES + zoneIdxOfBlock(b)) * 2) + (anonLru(frames.flagsOf(pfn)) === 'nr_active_anon' ? 1 : 0);
+    byKey.set(key, (byKey.get(key) ?? 0) + 1);
   }
-  for (let nid = 0; nid < nodes; nid++) {
-    let anon = 0;
-    for (let z = 0; z < MAX_NR_ZONES; z++) {
-      const j = (nid * MAX_NR_ZONES + z) * 2;
-      if (counts[j]! > 0) k.vm.modLru(nid, z, 'nr_inactive_anon', -counts[j]!);
-      if (counts[j + 1]! > 0) k.vm.modLru(nid, z, 'nr_active_anon', -counts[j + 1]!);
-      anon += counts[j]! + counts[j + 1]!;
-    }
-    if (anon > 0) k.vm.modNode(nid, 'nr_anon_pages', -anon);
+  for (const [key, pages] of byKey) {
+    const nidZone = Math.floor(key / 2);
+    const nid = Math.floor(nidZone / MAX_NR_ZONES);
+    k.vm.modNode(nid, 'nr_anon_pages', -pages);
+    k.vm.modLru(nid, nidZone % MAX_NR_ZONES, key % 2 ? 'nr_active_anon' : 'nr_inactive_anon', -pages);
   }
 }

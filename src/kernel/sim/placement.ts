@@ -35,7 +35,7 @@ export class PlacementTruth {
   private readonly lastMigrated = new Map<number, number>();
 
   constructor(private readonly k: Kernel) {
-    k.tasks.onSpawn(() => this.arm());
+    k.tasks.mmHooks.push({ enter: () => this.arm(), exit: () => undefined });
   }
 
   /** Sample every interval while some process lives; a new process restarts it. */

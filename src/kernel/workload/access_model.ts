@@ -19,16 +19,53 @@ export function expectedAccesses(p: Process, vma: Vma, index: number, t0Ns: numb
   const n = p.doneAt(t1Ns) - p.doneAt(t0Ns);
   if (n <= 0) return 0;
   if (vma.pattern.order === 'sweep') return sweepTouches(vma.nrPages, p.doneAt(t0Ns), p.doneAt(t1Ns), index);
-  // Split at phase boundaries so a hot set that moved is credited to the right pages.
   let sum = 0;
+  for (const [phase, done] of progressByPhase(p, t0Ns, t1Ns)) sum += done * vma.pattern.weight(index, phase);
+  return sum;
+}
+
+/**
+ * Accesses done over [t0, t1] split at the pattern's phase boundaries, so a hot set that moved
+ * is credited to the right pages: [phase, accesses done in it] in time order.
+ */
+function progressByPhase(p: Process, t0Ns: number, t1Ns: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
   let t = t0Ns;
   while (t < t1Ns) {
     const phase = p.phaseAt(t);
     const phaseEnd = p.spec.phaseNs > 0 ? Math.min(t1Ns, p.startNs + (phase + 1) * p.spec.phaseNs) : t1Ns;
-    sum += (p.doneAt(phaseEnd) - p.doneAt(t)) * vma.pattern.weight(index, phase);
+    out.push([phase, p.doneAt(phaseEnd) - p.doneAt(t)]);
     t = phaseEnd;
   }
-  return sum;
+  return out;
+}
+
+/**
+ * The A-bit question for many pages of one VMA whose bits were all cleared at t0 (a page-table
+ * walker such as kmmscand): progress is looked up once for the window, so each page costs one
+ * weight lookup. `probability(i)` is the chance that page i was accessed in (t0, t1], the same
+ * law as accessedBetween (1 − e^(−expected) for random patterns, 0 or 1 for sweeps), for the
+ * caller to draw from in bulk.
+ */
+export function accessWindow(p: Process, vma: Vma, t0Ns: number, t1Ns: number): (index: number) => number {
+  const order = vma.pattern.order;
+  if (t1Ns <= t0Ns || order === 'none' || p.doneAt(t1Ns) - p.doneAt(t0Ns) <= 0) return () => 0;
+  if (order === 'sweep') {
+    const d0 = p.doneAt(t0Ns);
+    const d1 = p.doneAt(t1Ns);
+    return (index) => (sweepTouches(vma.nrPages, d0, d1, index) >= 1 ? 1 : 0);
+  }
+  const phases = progressByPhase(p, t0Ns, t1Ns);
+  const pattern = vma.pattern;
+  if (phases.length === 1) {
+    const [phase, done] = phases[0]!;
+    return (index) => 1 - Math.exp(-(done * pattern.weight(index, phase)));
+  }
+  return (index) => {
+    let sum = 0;
+    for (const [phase, done] of phases) sum += done * pattern.weight(index, phase);
+    return 1 - Math.exp(-sum);
+  };
 }
 
 /** Expected accesses to the pages of one VMA over a fixed window (ground truth, sim/truth). */

@@ -1,6 +1,6 @@
 // The damo port without a kernel: record files built by hand (as another writer would) report
-// exactly; the paddr layout is read from a plain-file tree; human-readable schemes convert to
-// the kernel's format; images are real PNG/SVG files.
+// exactly and bin as damo bins; the paddr layout is read from a plain-file tree; human-readable
+// schemes convert to the kernel's format. The figures are tested in figures.test.ts.
 import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { defaultPaddrRegion, formatSz, paddrRanges, paddrRegionsOf } from '../..
 import { parseRecord } from '../../../src/damo/recfile.js';
 import { convertScheme, parseRegions } from '../../../src/damo/record.js';
 import { Damon } from '../../../src/damo/damon.js';
-import { reportHeats, reportNrRegions, reportRaw, reportWss } from '../../../src/damo/report.js';
+import { heatGrid, pyRange, reportHeats, reportNrRegions, reportRaw, reportWss } from '../../../src/damo/report.js';
 import { encodeSnapshot } from '../../../src/kernel/mm/damon/record.js';
 import { DamonRegion, DamonTarget } from '../../../src/kernel/mm/damon/core.js';
 
@@ -90,39 +90,72 @@ describe('reports', () => {
     ]);
   });
 
+  const dist = { range: [0, 101, 50] as [number, number, number], sortby: 'size' as const, excludeSamples: 0, accThres: 1, szThres: 1 };
+
   it('wss: percentiles of the bytes with nr_accesses >= 1 per snapshot', () => {
-    const out = reportWss(rec, { range: [0, 100, 50], sortby: 'size', excludeSamples: 0, accThres: 1, szThres: 1 });
     // per snapshot: 8192; 4096 + 57344 = 61440; 4096 + 32768 = 36864 → sorted 8192 36864 61440
-    expect(out).toBe('# <percentile> <wss>\n# target_id\t-1\n# avr:\t35498\n0\t8192\n50\t36864\n100\t61440\n');
+    expect(reportWss(rec, dist)).toBe('# <percentile> <wss>\n# target_id\t-1\n# avr:\t35498\n0\t8192\n50\t36864\n100\t61440\n');
   });
 
-  it('wss --plot draws the distribution (SVG and PNG)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'damo-plot-'));
-    reportWss(rec, { range: [0, 100, 25], sortby: 'size', excludeSamples: 0, accThres: 1, szThres: 1, plot: join(dir, 'wss.svg') });
-    expect(readFileSync(join(dir, 'wss.svg'), 'utf8')).toMatch(/<path d="M[\d.]+,[\d.]+( L[\d.]+,[\d.]+){4}"/);
-    reportWss(rec, { range: [0, 100, 25], sortby: 'size', excludeSamples: 0, accThres: 1, szThres: 1, plot: join(dir, 'wss.png') });
-    expect(readFileSync(join(dir, 'wss.png')).subarray(1, 4).toString('latin1')).toBe('PNG');
+  it.each([
+    [[0, 101, 25], [0, 25, 50, 75, 100]],
+    [[0, 100, 50], [0, 50]],
+    [[100, -1, -50], [100, 50, 0]],
+  ] as Array<[[number, number, number], number[]]>)('--range %j is Python range(): %j', (range, want) => {
+    expect(pyRange(...range)).toEqual(want);
+    const lines = reportWss(rec, { ...dist, range }).split('\n').filter((l) => /^\d/.test(l));
+    expect(lines.map((l) => Number(l.split('\t')[0]))).toEqual(want);
   });
 
-  it('nr_regions: percentiles of the region count', () => {
-    expect(reportNrRegions(rec, { range: [0, 100, 100], sortby: 'size', excludeSamples: 0, accThres: 1, szThres: 1 })).toBe('# <percentile> <nr_regions>\n# target_id\t-1\n# avr:\t2\n0\t2\n100\t3\n');
+  it('--sortby time keeps snapshot order (percent of runtime)', () => {
+    expect(reportWss(rec, { ...dist, sortby: 'time' }).split('\n').slice(3, 6)).toEqual(['0\t8192', '50\t61440', '100\t36864']);
   });
+
+  it('the percentile index is int(percentile / 100.0 * len), as damo computes it', () => {
+    // 100 snapshots whose wss is 4096 × (i + 1): 29 / 100 * 100 is 28.999999999999996 in binary floating point.
+    const many = parseRecord(buildRecord(2, Array.from({ length: 100 }, (_, i) => ({ t: (i + 1) * 1e8, targets: [{ id: -1, regions: [[0, 4096 * (i + 1), 1]] as Array<[number, number, number]> }] }))));
+    expect(reportWss(many, { ...dist, range: [29, 30, 1] }).split('\n')[3]).toBe(`29\t${4096 * 29}`);
+  });
+
+  it('nr_regions: percentiles of the region count, under damo\'s header', () => {
+    expect(reportNrRegions(rec, { ...dist, range: [0, 101, 100] })).toBe('# <percentile> <# regions>\n# target_id\t-1\n# avr:\t2\n0\t2\n100\t3\n');
+  });
+
+  const heats = { tres: 2, ares: 2, guide: false, absTime: false, absAddr: false };
 
   it('heats --guide gives the time span and the covered address range', () => {
-    expect(reportHeats(rec, { tres: 2, ares: 2, guide: true })).toBe('target_id:-1\ntime: 1000000000-1200000000 (200000000)\nregion\t0: 0x000000001000-0x000000010000 (61440)\n');
+    expect(reportHeats(rec, { ...heats, guide: true })).toBe('target_id:-1\ntime: 1000000000-1200000000 (200000000)\nregion\t0: 0x000000001000-0x000000010000 (61440)\n');
   });
 
-  it('heats puts the heat where the accesses were, and draws PNG and SVG heatmaps', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'damo-'));
-    const out = reportHeats(rec, { tres: 2, ares: 2, guide: false, heatmap: join(dir, 'h.png') });
-    const cells = out.trim().split('\n').map((l) => l.split('\t').map(Number));
-    expect(cells).toHaveLength(4);
-    const lowAddr = cells.filter((c) => c[1] === 0x1000).reduce((s, c) => s + c[2]!, 0);
-    const highAddr = cells.filter((c) => c[1] !== 0x1000).reduce((s, c) => s + c[2]!, 0);
-    expect(lowAddr).toBeGreaterThan(highAddr);
-    expect(readFileSync(join(dir, 'h.png')).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-    reportHeats(rec, { tres: 2, ares: 2, guide: false, heatmap: join(dir, 'h.svg') });
-    expect(readFileSync(join(dir, 'h.svg'), 'utf8')).toMatch(/^<svg [^>]*>.*<rect .*<\/svg>\n$/s);
+  it('heats: each cell is the time × space weighted mean nr_accesses, at offsets from the range start', () => {
+    // Cells of 100 ms × 30720 bytes from 0x1000. Snapshot 2 covers (1.0 s, 1.1 s]: 20 accesses on
+    // 4096 bytes + 1 on 26624 bytes of the low cell, 1 on the high cell; snapshot 3: 18 on 4096 + 2 on 2048, and 2.
+    expect(reportHeats(rec, heats)).toBe(
+      ['0\t0\t' + String((20 * 4096 + 26624) / 30720), '0\t30720\t1.0', '100000000\t0\t' + String((18 * 4096 + 2 * 2048) / 30720), '100000000\t30720\t2.0', ''].join('\n'),
+    );
+  });
+
+  it('heats --abs_time --abs_addr prints absolute times and addresses', () => {
+    expect(reportHeats(rec, { ...heats, absTime: true, absAddr: true }).split('\n').map((l) => l.split('\t').slice(0, 2).join(' '))).toEqual([
+      '1000000000 4096',
+      '1000000000 34816',
+      '1100000000 4096',
+      '1100000000 34816',
+      '',
+    ]);
+  });
+
+  it('heats shrinks the ranges to whole cells (integer cell sizes), as damo does', () => {
+    const g = heatGrid(rec, { ...heats, tres: 3, ares: 7 });
+    expect([g.tunit, g.tmax, g.aunit, g.amax]).toEqual([66666666, 1e9 + 3 * 66666666, 8777, 0x1000 + 7 * 8777]);
+  });
+
+  it.each([
+    [{ tres: 300_000_000 }, /time range is shorter than --tres/],
+    [{ ares: 100_000 }, /address range is smaller than --ares/],
+    [{ tid: '7' }, /no snapshot of target 7/],
+  ])('heats %j is refused with a message', (o, msg) => {
+    expect(() => reportHeats(rec, { ...heats, ...o })).toThrow(msg);
   });
 });
 
