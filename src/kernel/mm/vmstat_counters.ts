@@ -68,13 +68,25 @@ export class VmCounters {
    * `name#zoneIdx` and summed per node under `name`, as node and vmstat files print the sum.
    */
   zone(nid: number, zoneIdx: number, name: string): number {
-    return this.node(nid, `${name}#${zoneIdx}`);
+    return this.node(nid, this.zoneKey(name, zoneIdx));
   }
 
   modZone(nid: number, zoneIdx: number, name: string, delta: number): void {
-    this.modNode(nid, `${name}#${zoneIdx}`, delta);
+    this.modNode(nid, this.zoneKey(name, zoneIdx), delta);
     this.modNode(nid, name, delta);
   }
+
+  /** `name#zoneIdx`, built once per pair (hot paths bump zone counters per page). */
+  private zoneKey(name: string, zoneIdx: number): string {
+    let keys = this.zoneKeys.get(name);
+    if (keys === undefined) {
+      keys = [];
+      this.zoneKeys.set(name, keys);
+    }
+    return (keys[zoneIdx] ??= `${name}#${zoneIdx}`);
+  }
+
+  private readonly zoneKeys = new Map<string, string[]>();
 
   /**
    * Anon pages entering (+) or leaving (−) an LRU list of a zone: the node counter
