@@ -267,14 +267,14 @@ export class PageAllocator {
     const cpuNid = gfp.cpuNid ?? nid;
     let p = this.plan(zl, nrPages, highest, false);
     let stallNs = 0;
-    if (p.left > 0) {
+    const slow = p.left > 0;
+    if (slow) {
       const nodes = [...new Set(zl.map((z) => z.nid))];
       p = this.plan(zl, nrPages, highest, true);
       if (p.left > 0 && !nodes.some((n) => this.reclaim.canReclaim(n))) {
         trace('alloc %d pages on %d: %d short, nothing reclaimable: ENOMEM', nrPages, nid, p.left);
         throw ENOMEM; // out of memory: the OOM path (tiersim has no OOM killer)
       }
-      if (gfp.kswapdReclaim ?? true) for (const n of nodes) this.reclaim.wakeupKswapd(n, highest); // wake_all_kswapds
       if (p.left > 0 && !(gfp.directReclaim ?? true)) throw ENOMEM; // no __GFP_DIRECT_RECLAIM: fail
       let stuck = 0;
       while (p.left > 0 && stuck < MAX_RECLAIM_RETRIES) {
@@ -290,7 +290,11 @@ export class PageAllocator {
         throw ENOMEM; // should_reclaim_retry gave up: the OOM path
       }
     }
-    return this.commit(zl, p.take, nrPages, gfp, nid, cpuNid, stallNs);
+    const a = this.commit(zl, p.take, nrPages, gfp, nid, cpuNid, stallNs);
+    // wake_all_kswapds(): the slow path was entered. Done once the pages are taken, so each
+    // kswapd sees its node below the watermark as the page-by-page allocation would leave it.
+    if (slow && (gfp.kswapdReclaim ?? true)) for (const n of new Set(zl.map((z) => z.nid))) this.reclaim.wakeupKswapd(n, highest);
+    return a;
   }
 
   /** Take the planned pages zone by zone and account them. */
