@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // tiersim benchmarks: print figures, never fail on a timing. Needs `npm run build` first.
-//   node scripts/bench/run.js [boot|kernfs|fuse|frames|spawn|migrate|abench|damon ...]   (default: all)
+//   node scripts/bench/run.js [boot|kernfs|fuse|frames|spawn|migrate|abench|damon|reclaim ...]   (default: all)
 import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,3 +121,6 @@ if (all || which.includes('boot')) benchBoot();
 if (all || which.includes('kernfs')) benchKernfs();
 if (all || which.includes('fuse')) await benchFuse();
 for (const name of ['frames', 'spawn', 'migrate', 'abench', 'damon']) if (all || which.includes(name)) await wl[name]();
+const { reclaimBenches } = await import('./reclaim.js');
+const { pageTablePages } = await import(dist('kernel/mm/mm.js'));
+if (all || which.includes('reclaim')) await reclaimBenches({ preset, bootKernel, pageTablePages }).reclaim();

@@ -410,8 +410,12 @@ export class PageAllocator {
     }
     if (!target) return -1;
     const out = this.one;
-    for (const b of target.blocks) {
+    const blocks = target.blocks;
+    for (let i = 0; i < blocks.length; i++) {
+      const at = (target.cursor + i) % blocks.length;
+      const b = blocks[at]!;
       if (b === exclude || zoneShareFree(target, b) === 0) continue;
+      target.cursor = at;
       if (this.frames.of(b).take(1, PG_LRU, out, 0) === 1) {
         this.setBlockFree(b, b.freePages - 1);
         b.movablePages++;

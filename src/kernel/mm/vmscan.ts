@@ -28,6 +28,8 @@ const trace = createDebug('tiersim:vmscan');
 
 /** Frames the hand may pass in one batch without finding LRU pages (keeps a batch's work bounded). */
 const SKIP_LIMIT = 1 << 16;
+/** kswapd's work between two clock events (several 32-page batches). */
+const KSWAPD_SLICE_NS = 100_000;
 /** kswapd_try_to_sleep's short nap, HZ/10. */
 const KSWAPD_NAP_NS = 100_000_000;
 /** Fixed pids of the kswapd threads (kthreadd's children are numbered long before user tasks). */
@@ -419,6 +421,8 @@ export interface KswapdNode {
   timer: TimerHandle | undefined;
   runReclaimed: number;
   runIdle: number;
+  /** Frames this run may pass without reclaiming before it gives up. */
+  idleLimit: number;
 }
 
 /**
@@ -450,6 +454,7 @@ export class Kswapd {
         timer: undefined,
         runReclaimed: 0,
         runIdle: 0,
+        idleLimit: 0,
       });
     });
     // Enabling demotion resets every node's failure count, so hopeless nodes try again.
@@ -517,45 +522,55 @@ export class Kswapd {
     this.startRun(n);
   }
 
-  /** balance_pgdat() starts. */
-  private startRun(n: KswapdNode): void {
+  /** balance_pgdat() starts, `delayNs` from now. */
+  private startRun(n: KswapdNode, delayNs = 0): void {
     n.state = 'running';
     n.runReclaimed = 0;
     n.runIdle = 0;
-    n.timer = this.k.clock.after(0, () => {
+    n.idleLimit = this.k.reclaim.noProgressLimit(n.nid);
+    n.timer = this.k.clock.after(delayNs, () => {
       this.k.vm.countEvent('pageoutrun'); // balance_pgdat() runs once the thread is scheduled
       this.step(n);
     });
   }
 
-  /** One batch of balance_pgdat, then the next after its CPU time. */
+  /**
+   * Batches of balance_pgdat for about KSWAPD_SLICE_NS of the thread's CPU time, then the next
+   * slice after that time (one clock event per slice, not per batch: a batch examines 32 pages).
+   */
   private step(n: KswapdNode): void {
     const reclaim = this.k.reclaim;
-    if (this.balanced(n.nid, n.highestZoneIdx) || !reclaim.canReclaim(n.nid) || n.runIdle > reclaim.noProgressLimit(n.nid)) {
-      this.endRun(n);
-      return;
+    let ns = 0;
+    while (ns < KSWAPD_SLICE_NS) {
+      if (this.balanced(n.nid, n.highestZoneIdx) || !reclaim.canReclaim(n.nid) || n.runIdle > n.idleLimit) {
+        n.runtimeNs += ns;
+        this.endRun(n, ns);
+        return;
+      }
+      const r = reclaim.shrinkBatch(n.nid, 'kswapd', n.cpu);
+      ns += r.ns;
+      n.demoted += r.demoted;
+      n.swapped += r.swapped;
+      const got = r.demoted + r.swapped;
+      n.runReclaimed += got;
+      n.runIdle = got > 0 ? 0 : n.runIdle + r.passed;
+      if (r.passed === 0) {
+        n.runtimeNs += ns;
+        this.endRun(n, ns);
+        return;
+      }
     }
-    const r = reclaim.shrinkBatch(n.nid, 'kswapd', n.cpu);
-    n.runtimeNs += r.ns;
-    n.demoted += r.demoted;
-    n.swapped += r.swapped;
-    const got = r.demoted + r.swapped;
-    n.runReclaimed += got;
-    n.runIdle = got > 0 ? 0 : n.runIdle + r.passed;
-    if (r.passed === 0) {
-      this.endRun(n);
-      return;
-    }
-    n.timer = this.k.clock.after(Math.max(1, Math.round(r.ns)), () => this.step(n));
+    n.runtimeNs += ns;
+    n.timer = this.k.clock.after(Math.max(1, Math.round(ns)), () => this.step(n));
   }
 
-  /** balance_pgdat() returns; kswapd_try_to_sleep(). */
-  private endRun(n: KswapdNode): void {
+  /** balance_pgdat() returns (after `busyNs` more of work); kswapd_try_to_sleep(). */
+  private endRun(n: KswapdNode, busyNs: number): void {
     if (n.runReclaimed === 0) n.failures++;
     trace('kswapd%d run ends: %d reclaimed, failures %d, runtime %d ns', n.nid, n.runReclaimed, n.failures, n.runtimeNs);
     if (this.canSleep(n)) {
       n.state = 'napping';
-      n.timer = this.k.clock.after(KSWAPD_NAP_NS, () => {
+      n.timer = this.k.clock.after(busyNs + KSWAPD_NAP_NS, () => {
         if (this.canSleep(n)) {
           n.state = 'sleeping';
           n.timer = undefined;
@@ -567,7 +582,7 @@ export class Kswapd {
       });
     } else {
       this.k.vm.countEvent('kswapd_high_wmark_hit_quickly');
-      this.startRun(n);
+      this.startRun(n, busyNs);
     }
   }
 
