@@ -7,7 +7,9 @@ import { ENOMEM } from '../../../src/kernfs/index.js';
 import { parseMachineConfig } from '../../../src/kernel/config/machine.js';
 import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
 import { pageTablePages } from '../../../src/kernel/mm/mm.js';
+import { memoryTiers } from '../../../src/kernel/mm/memory_tiers.js';
 import { ZONE_MOVABLE } from '../../../src/kernel/mm/mmzone.js';
+import { reclaimPages } from '../../../src/kernel/mm/vmscan.js';
 import { advance, errnoOf, spawn } from './boot.js';
 
 const NODE = 'sys/devices/system/node';
@@ -244,6 +246,44 @@ describe('no swap and no demotion target', () => {
     k.kswapd.wakeup(1);
     expect(k.kswapd.node(1)!.wakeups).toBe(wakeups);
     expect(errnoOf(() => k.alloc.alloc(1, 100, { movable: true, thisNode: true }))).toBe(ENOMEM);
+  });
+});
+
+describe('memory tiers: establish_demotion_targets', () => {
+  it.each([
+    ['cxl-2node', 0, { preferred: [1], allowed: [1] }],
+    ['cxl-2node', 1, undefined],
+    ['2socket-cxl', 0, { preferred: [2], allowed: [2] }],
+    ['2socket-cxl', 1, { preferred: [2], allowed: [2] }],
+    ['2socket-cxl', 2, undefined],
+    ['epyc-2node-256g', 0, { preferred: [1], allowed: [1] }],
+  ] as const)('%s: node %d demotes to %j', (preset, nid, want) => {
+    const k = bootKernel(parseMachineConfig(JSON.parse(readFileSync(`presets/${preset}.json`, 'utf8'))), { seed: 1 });
+    expect(memoryTiers(k).demotionTargets(nid)).toEqual(want);
+  });
+
+  it('switching demotion_enabled on resets kswapd_failures, so a hopeless node tries again', async () => {
+    const k = small({ swapBytes: 0 });
+    await fillCold(k);
+    k.kswapd.wakeup(0);
+    await advance(k, '1s');
+    expect(k.kswapd.nodeUnreclaimable(0)).toBe(true); // no swap, no demotion: nothing to do
+    k.fs.writeFile(DEMOTION, 'true');
+    expect(k.kswapd.nodeUnreclaimable(0)).toBe(false);
+    k.kswapd.wakeup(0);
+    await advance(k, '3s');
+    expect(nodeVmstat(k, 0, 'pgdemote_kswapd')).toBeGreaterThan(0);
+  });
+});
+
+describe('DAMOS pageout (reclaim_pages) needs swap', () => {
+  it('with no swap area nothing is reclaimed; with one, pages go to swap and SwapFree falls', async () => {
+    for (const [swap, want] of [[0, 0], ['8G', 1024]] as const) {
+      const k = small({ swapBytes: swap });
+      const p = k.tasks.get(await spawn(k, 'idle size=4M node=1'))!;
+      expect(reclaimPages(k, p, p.vma, 0, 1024)).toBe(want);
+      expect(vmstat(k, 'pswpout')).toBe(want);
+    }
   });
 });
 
