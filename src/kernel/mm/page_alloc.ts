@@ -12,8 +12,9 @@
 //   retry down to the min watermarks, then direct reclaim in the allocating task (charged to
 //   it: Allocation.stallNs, allocstall_<zone>) and retry while reclaim makes progress;
 // - then -ENOMEM. tiersim has no OOM killer: where the kernel would invoke it, the request
-//   fails. A request that no reclaim could satisfy (no node of the zonelist can reclaim) fails
-//   before any side effect, so spawn's ENOMEM changes nothing.
+//   fails. A request that no reclaim could satisfy (no node of the zonelist can reclaim, or
+//   more than the zones' managed pages above min) fails before any side effect, so spawn's
+//   ENOMEM changes nothing.
 import createDebug from 'debug';
 import { ENOMEM } from '../../kernfs/index.js';
 import type { MachineConfig } from '../config/machine.js';
@@ -271,7 +272,11 @@ export class PageAllocator {
     if (slow) {
       const nodes = [...new Set(zl.map((z) => z.nid))];
       p = this.plan(zl, nrPages, highest, true);
-      if (p.left > 0 && !nodes.some((n) => this.reclaim.canReclaim(n))) {
+      // Beyond what the zones could hold above min even with every page reclaimed, or with
+      // nothing reclaimable: the kernel would reclaim in vain and then OOM-kill.
+      let ceiling = 0;
+      for (const z of zl) ceiling += Math.max(0, z.managedPages - z.wmark('min') - z.lowmemReserve[highest]!);
+      if (p.left > 0 && (nrPages > ceiling || !nodes.some((n) => this.reclaim.canReclaim(n)))) {
         trace('alloc %d pages on %d: %d short, nothing reclaimable: ENOMEM', nrPages, nid, p.left);
         throw ENOMEM; // out of memory: the OOM path (tiersim has no OOM killer)
       }

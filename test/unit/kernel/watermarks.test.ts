@@ -267,3 +267,14 @@ describe('memory offline targets (do_migrate_range)', () => {
     expect(p.mm.residentPages(0)).toBe(131072 - onBlock);
   });
 });
+
+describe('requests no reclaim could satisfy', () => {
+  it('more than the zonelist could hold above min fails at once, reclaiming nothing (swap and anon pages present)', async () => {
+    const k = bootPreset();
+    await spawn(k, 'idle size=1G node=1');
+    const vm = k.fs.readFile('proc/vmstat');
+    const z = k.alloc.zones(1)[ZONE_MOVABLE]!;
+    expect(errnoOf(() => k.alloc.alloc(1, z.managedPages, { movable: true, thisNode: true }))).toBe(ENOMEM);
+    expect(k.fs.readFile('proc/vmstat')).toBe(vm);
+  });
+});
