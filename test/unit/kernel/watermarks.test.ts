@@ -2,7 +2,7 @@
 // allocator's fast and slow paths (mm/page_alloc.c, mm/vmstat.c; spec kernel-files.md §0.4).
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EACCES, EINVAL, ENOMEM, O_WRONLY, S_IFREG } from '../../../src/kernfs/index.js';
+import { EACCES, EBUSY, EINVAL, ENOMEM, O_WRONLY, S_IFREG } from '../../../src/kernfs/index.js';
 import { ZONE_MOVABLE } from '../../../src/kernel/mm/mmzone.js';
 import { NODE_STAT_NAMES } from '../../../src/kernel/mm/vmstat.js';
 import type { Kernel } from '../../../src/kernel/kernel.js';
@@ -256,6 +256,12 @@ describe('allocator fast and slow paths', () => {
 });
 
 describe('memory offline targets (do_migrate_range)', () => {
+  it('the block holding the kernel image (PageReserved pages) cannot go offline: EBUSY', () => {
+    const k = bootPreset();
+    expect(errnoOf(() => k.fs.writeFile('sys/devices/system/memory/memory0/state', 'offline'))).toBe(EBUSY);
+    expect(k.fs.readFile('sys/devices/system/memory/memory0/state')).toBe('online\n');
+  });
+
   it('pages of an offlined DRAM block leave for another node (the nodemask excludes their own)', async () => {
     const k = bootPreset();
     const p = k.tasks.get(await spawn(k, 'idle size=512M node=0'))!;
