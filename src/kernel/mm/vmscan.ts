@@ -413,7 +413,9 @@ export interface KswapdNode {
   failures: number;
   /** CPU time of the thread (simulated ns), never charged to a workload. */
   runtimeNs: number;
-  /** kswapd_highest_zoneidx of the pending request. */
+  /** kswapd_highest_zoneidx: the highest zone wakeups asked for since the run began (-1: none). */
+  pendingZoneIdx: number;
+  /** The highest zone the current run balances (read from the pending request at its start). */
   highestZoneIdx: number;
   /** Pages demoted and swapped by this kswapd. */
   demoted: number;
@@ -448,6 +450,7 @@ export class Kswapd {
         wakeups: 0,
         failures: 0,
         runtimeNs: 0,
+        pendingZoneIdx: -1,
         highestZoneIdx: ZONE_MOVABLE,
         demoted: 0,
         swapped: 0,
@@ -509,7 +512,7 @@ export class Kswapd {
   wakeup(nid: number, highestZoneIdx: number = ZONE_MOVABLE): void {
     const n = this.nodes.get(nid);
     if (!n || !this.k.numa.hasMemory(nid)) return;
-    n.highestZoneIdx = Math.max(n.highestZoneIdx, highestZoneIdx);
+    n.pendingZoneIdx = Math.max(n.pendingZoneIdx, highestZoneIdx);
     if (n.state === 'running') return; // !waitqueue_active: it is already at work
     // A hopeless node is left to direct reclaim; a balanced one has nothing to do.
     if (n.failures >= MAX_RECLAIM_RETRIES || this.balanced(nid, highestZoneIdx)) return;
@@ -525,6 +528,9 @@ export class Kswapd {
   /** balance_pgdat() starts, `delayNs` from now. */
   private startRun(n: KswapdNode, delayNs = 0): void {
     n.state = 'running';
+    // kswapd reads and resets kswapd_highest_zoneidx; with none pending it keeps the last one.
+    if (n.pendingZoneIdx >= 0) n.highestZoneIdx = n.pendingZoneIdx;
+    n.pendingZoneIdx = -1;
     n.runReclaimed = 0;
     n.runIdle = 0;
     n.idleLimit = this.k.reclaim.noProgressLimit(n.nid);
@@ -574,7 +580,6 @@ export class Kswapd {
         if (this.canSleep(n)) {
           n.state = 'sleeping';
           n.timer = undefined;
-          n.highestZoneIdx = ZONE_MOVABLE;
         } else {
           this.k.vm.countEvent('kswapd_high_wmark_hit_quickly'); // unbalanced again after the nap
           this.startRun(n);

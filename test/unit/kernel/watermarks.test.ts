@@ -1,6 +1,6 @@
 // Zone watermarks, vm.min_free_kbytes / vm.watermark_scale_factor, /proc/zoneinfo and the
 // allocator's fast and slow paths (mm/page_alloc.c, mm/vmstat.c; spec kernel-files.md §0.4).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EACCES, EBUSY, EINVAL, ENOMEM, O_WRONLY, S_IFREG } from '../../../src/kernfs/index.js';
 import { ZONE_MOVABLE } from '../../../src/kernel/mm/mmzone.js';
@@ -153,6 +153,18 @@ describe.each(sysctls)('vm.$file', ({ file, dflt, accepted, rejected }) => {
 
   it('a non-root user gets EACCES opening it for writing', () => {
     expect(errnoOf(() => bootPreset().fs.open(path, O_WRONLY, USER))).toBe(EACCES);
+  });
+});
+
+describe.runIf(existsSync('/proc/sys/vm/min_free_kbytes'))('/proc/sys/vm against the host kernel', () => {
+  it.each(['min_free_kbytes', 'watermark_scale_factor'])('%s: same mode, size 0 and "%%d\\n" shape as the host\'s', (file) => {
+    const k = bootPreset();
+    const host = statSync(`/proc/sys/vm/${file}`);
+    const ours = k.fs.stat(`${VM}/${file}`);
+    expect(ours.mode).toBe(host.mode);
+    expect(ours.size).toBe(host.size);
+    const shape = (t: string) => t.replace(/\d+/g, 'N');
+    expect(shape(k.fs.readFile(`${VM}/${file}`))).toBe(shape(readFileSync(`/proc/sys/vm/${file}`, 'latin1')));
   });
 });
 
