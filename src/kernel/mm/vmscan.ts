@@ -257,15 +257,13 @@ export class Reclaim {
     const frames = k.alloc.frames;
     const lru = this.lru(nid);
     const r: BatchResult = { scanned: 0, deactivated: 0, demoted: 0, swapped: 0, passed: 0, ns: 0 };
+    if (lru.blocks.length === 0) return r;
     const rmapNs = costNs(k.config, 'rmapWalk');
     const deactivate = inactiveIsLow(k, nid);
     const candidates: number[] = [];
     lru.mark(now);
     while (r.scanned < SWAP_CLUSTER_MAX && r.passed < SKIP_LIMIT) {
-      if (lru.bi >= lru.blocks.length) {
-        lru.wrap(now);
-        if (r.passed === 0 && r.scanned === 0 && lru.blocks.length === 0) break;
-      }
+      if (lru.bi >= lru.blocks.length) lru.wrap(now);
       const block = lru.blocks[lru.bi]!;
       const f = block.online ? frames.peek(block.startPfn) : undefined;
       if (!f || lru.off >= block.nrPages) {
