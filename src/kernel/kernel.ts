@@ -22,10 +22,12 @@ import { registerKernelSysctls, KernelSysctls } from './sysctl/kernel_table.js';
 import { registerVmSysctls } from './sysctl/vm_table.js';
 import { registerZoneinfo } from './mm/zoneinfo.js';
 import { Migrator } from './mm/migrate.js';
-import { Kswapd } from './mm/vmscan.js';
+import { Kswapd, Reclaim } from './mm/vmscan.js';
+import { SwapSpace } from './mm/swapfile.js';
 import { KernelLog } from './printk.js';
 import { Tasks } from './sched/tasks.js';
 import { registerSimFiles } from './sim/sim_files.js';
+import { registerKthreads } from './sim/kthreads.js';
 import type { HostFs } from './mm/damon/core.js';
 import { registerDamonDbgfs, type DamonAbi } from './mm/damon/dbgfs.js';
 import { Kmmscand } from './mm/kmmscand.js';
@@ -110,6 +112,10 @@ export class Kernel {
   readonly kswapd: Kswapd;
   /** The kmmscand RFC's A-bit scanning thread. */
   readonly kmmscand: Kmmscand;
+  /** Page reclaim: the LRU scanner, demotion, swap-out, direct reclaim (mm/vmscan.c). */
+  readonly reclaim: Reclaim;
+  /** The swap area (mm/swapfile.c). */
+  readonly swap: SwapSpace;
   /** NUMA balancing: per-process scan and fault state, per-node promotion state. */
   readonly numab: NumaBalancer;
   /** openEuler mem_sampling over Arm SPE, on machines that have it. */
@@ -140,11 +146,13 @@ export class Kernel {
     this.bootAllocations();
     this.tasks = new Tasks(this);
     this.migrator = new Migrator(this);
+    this.swap = new SwapSpace(config.swapBytes);
+    this.reclaim = new Reclaim(this);
     this.kswapd = new Kswapd(this);
     this.alloc.reclaim = {
       wakeupKswapd: (nid, highestZoneIdx) => this.kswapd.wakeup(nid, highestZoneIdx),
-      directReclaim: () => ({ reclaimed: 0, ns: 0 }),
-      canReclaim: () => false,
+      directReclaim: (nids, nrPages) => this.reclaim.directReclaim(nids, nrPages),
+      canReclaim: (nid) => this.reclaim.canReclaim(nid),
     };
     this.kmmscand = new Kmmscand(this, opts.kmmscand ?? false);
     this.numab = new NumaBalancer(this);
@@ -165,6 +173,7 @@ export class Kernel {
     registerVmSysctls(this);
     registerZoneinfo(this);
     registerSimFiles(this);
+    registerKthreads(this);
     registerDamonDbgfs(this);
     registerKmmscand(this);
     registerTaskNumaWork(this);

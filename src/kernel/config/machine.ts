@@ -74,6 +74,8 @@ export interface MachineConfig {
   readonly spe: boolean;
   /** CPU clock, for latencies counted in cycles (SPE records). */
   readonly cpuMHz: number;
+  /** Size of the swap area (0: none); defaults to what a distro installer makes (distroSwapBytes). */
+  readonly swapBytes: number;
 }
 
 /** A problem in a preset, naming the field: `nodes[1].memBytes: must be ...`. */
@@ -241,12 +243,40 @@ export function parseMachineConfig(raw: unknown): MachineConfig {
   if (typeof spe !== 'boolean') throw new ConfigError('spe', `must be true or false, got ${JSON.stringify(spe)}`);
   if (spe && arch !== 'arm64') throw new ConfigError('spe', 'SPE (Statistical Profiling Extension) is an Arm feature: set "arch": "arm64"');
   const cpuMHz = num(raw, 'cpuMHz', '', { min: 1, fallback: 2600 });
+  const ramBytes = nodes.reduce((n, node) => n + node.memBytes, 0);
+  const swapBytes = size(raw, 'swapBytes', '', distroSwapBytes(ramBytes));
+  if (swapBytes % PAGE_SIZE !== 0) throw new ConfigError('swapBytes', `must be a multiple of the page size (4096), got ${swapBytes}`);
 
-  return { name, description, memoryBlockSizeBytes: blockBytes, possibleNodes, nodes, distances, media, costs, numaBalancingDefault, arch, spe, cpuMHz };
+  return { name, description, memoryBlockSizeBytes: blockBytes, possibleNodes, nodes, distances, media, costs, numaBalancingDefault, swapBytes, arch, spe, cpuMHz };
 }
 
 /** A cost constant in nanoseconds. */
 export function costNs(config: MachineConfig, name: CostName): number {
   const c = config.costs[name];
   return c.unit === 'us' ? c.value * 1000 : c.value;
+}
+
+/**
+ * The swap a distro installer sets up for `ramBytes` of memory: Ubuntu's curtin
+ * (curtin/swap.py suggested_swapsize): 2× below 1 GiB, 2 GiB up to 2 GiB, = RAM up to 4 GiB,
+ * 4 GiB up to 16 GiB, RAM/2 up to 64 GiB, never more than 8 GiB nor less than RAM/4 (when RAM/4
+ * is below that ceiling).
+ */
+export function distroSwapBytes(ramBytes: number): number {
+  const GiB = 1024 ** 3;
+  const max = 8 * GiB;
+  const rules: Array<[number, (m: number) => number]> = [
+    [1 * GiB, (m) => m * 2],
+    [2 * GiB, () => 2 * GiB],
+    [4 * GiB, (m) => m],
+    [16 * GiB, () => 4 * GiB],
+    [64 * GiB, (m) => m / 2],
+  ];
+  for (const [top, f] of rules) {
+    if (ramBytes > top) continue;
+    let size = Math.min(f(ramBytes), max);
+    if (size < ramBytes / 4 && ramBytes / 4 < max) size = ramBytes / 4;
+    return Math.floor(size / PAGE_SIZE) * PAGE_SIZE;
+  }
+  return max;
 }

@@ -22,8 +22,6 @@ const VMALLOC_TOTAL_KB = 32 * 1024 ** 3 - 1;
 const ISA_END_ADDRESS = 0x100000;
 const PMD_SIZE = 2 * 1024 * 1024;
 const PUD_SIZE = 1024 * 1024 * 1024;
-/** The simulated machines have no swap device. */
-const TOTAL_SWAP_PAGES = 0;
 
 /** `Label:` padded to 16, the value right-aligned in 8 (show_val_kb / "%8lu kB"). */
 function kbLine(label: string, kb: number): string {
@@ -142,7 +140,7 @@ export function meminfoText(k: Kernel): string {
   for (const boot of k.bootMemory.values()) percpuPages += boot.percpuPages;
   // No hugetlb faults are simulated: the whole pool (nr_hugetlb) is free.
   const hugeTotal = Math.floor(c.hugetlbPages / HPAGE_PMD_NR);
-  const commitLimit = Math.floor(((c.managed - hugeTotal * HPAGE_PMD_NR) * OVERCOMMIT_RATIO) / 100) + TOTAL_SWAP_PAGES;
+  const commitLimit = Math.floor(((c.managed - hugeTotal * HPAGE_PMD_NR) * OVERCOMMIT_RATIO) / 100) + k.swap.totalPages;
   const cached = Math.max(0, c.filePages - c.swapCached - buffers);
   const dm = directMapKb(k);
   return (
@@ -160,8 +158,8 @@ export function meminfoText(k: Kernel): string {
     kbLine('Inactive(file):', kb(c.inactiveFile)) +
     kbLine('Unevictable:', kb(c.unevictable)) +
     kbLine('Mlocked:', kb(c.mlock)) +
-    kbLine('SwapTotal:', kb(TOTAL_SWAP_PAGES)) +
-    kbLine('SwapFree:', kb(TOTAL_SWAP_PAGES)) +
+    kbLine('SwapTotal:', kb(k.swap.totalPages)) +
+    kbLine('SwapFree:', kb(k.swap.freePages)) +
     kbLine('Zswap:', kb(k.vm.event('zswap_pool_pages'))) +
     kbLine('Zswapped:', kb(k.vm.event('zswap_stored_pages'))) +
     kbLine('Dirty:', kb(c.dirty)) +

@@ -16,8 +16,8 @@ const trace = createDebug('tiersim:hotplug');
  * @throws EBUSY when the block holds unmovable pages or its movable pages cannot be migrated
  */
 export function offlineBlock(alloc: PageAllocator, vm: VmCounters, block: MemoryBlock, relocate?: (oldPfn: number, newPfn: number) => void): void {
-  // has_unmovable_pages (mm/page_isolation.c): bootmem allocations and holes are PG_reserved
-  // and unmovable, like unmovable allocations; either pins the block.
+  // has_unmovable_pages(): kernel allocations, and PageReserved pages (the kernel image,
+  // firmware holes) that memblock never gave to the buddy allocator, pin the block.
   if (block.unmovablePages > 0 || block.reservedPages > 0) {
     trace('memory%d: %d unmovable, %d reserved pages, EBUSY', block.index, block.unmovablePages, block.reservedPages);
     throw EBUSY;

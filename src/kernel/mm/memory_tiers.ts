@@ -1,17 +1,60 @@
-// Memory tiers and the demotion switch (mm/memory-tiers.c, 6.1+): tier = abstract distance >> 7.
+// Memory tiers and the demotion switch (mm/memory-tiers.c, 6.1+): tier = abstract distance >> 7,
+// and establish_demotion_targets(): each memory node outside the last tier demotes to the nodes
+// of the next lower tier at the smallest node distance (a random one of them per demotion), with
+// every node of the lower tiers as the allowed fallback (lower_tier_mask).
 import { attr, dynamicDir, indexOfName, type KDir } from '../../kernfs/index.js';
 import { formatRangeList } from '../lib/bitmap.js';
 import { kstrtobool } from '../lib/kstrto.js';
+import createDebug from 'debug';
 import type { Kernel } from '../kernel.js';
+
+const trace = createDebug('tiersim:memory_tiers');
 
 /** MEMTIER_ADISTANCE_DRAM; dax/kmem without performance data is 5x that. */
 export const ADISTANCE_DRAM = 576;
 export const ADISTANCE_KMEM_DEFAULT = 5 * ADISTANCE_DRAM;
 const MEMTIER_CHUNK_BITS = 7;
 
+/** A node's demotion targets (struct demotion_nodes + its tier's lower_tier_mask). */
+export interface DemotionTargets {
+  /** Nodes of the next lower tier at the smallest distance: next_demotion_node picks among them. */
+  readonly preferred: readonly number[];
+  /** Every node in a lower tier (node_get_allowed_targets): where a demoted page may go. */
+  readonly allowed: readonly number[];
+}
+
 export class MemoryTiers {
-  demotionEnabled = false;
+  private enabled = false;
+  /** Called when demotion is switched on (kswapd forgets its failures). */
+  onEnable: (() => void) | undefined;
   constructor(private readonly k: Kernel) {}
+
+  /** /sys/kernel/mm/numa/demotion_enabled (numa_demotion_enabled). */
+  get demotionEnabled(): boolean {
+    return this.enabled;
+  }
+
+  set demotionEnabled(on: boolean) {
+    const was = this.enabled;
+    this.enabled = on;
+    if (on && !was) this.onEnable?.();
+  }
+
+  /**
+   * establish_demotion_targets() for `nid`: undefined for a node in the last tier (or without
+   * memory), which has nowhere to demote to.
+   */
+  demotionTargets(nid: number): DemotionTargets | undefined {
+    if (!this.k.numa.hasMemory(nid)) return undefined;
+    const tiers = [...this.tiers()];
+    const at = tiers.findIndex(([, nodes]) => nodes.includes(nid));
+    if (at < 0 || at === tiers.length - 1) return undefined;
+    const lower = tiers[at + 1]![1];
+    const best = Math.min(...lower.map((n) => this.k.numa.distance(nid, n)));
+    const preferred = lower.filter((n) => this.k.numa.distance(nid, n) === best);
+    const allowed = tiers.slice(at + 1).flatMap(([, nodes]) => nodes).sort((a, b) => a - b);
+    return { preferred, allowed };
+  }
 
   tierOf(nid: number): number {
     const kind = this.k.numa.node(nid)?.kind;
@@ -79,6 +122,7 @@ export function registerMemoryTiers(k: Kernel): void {
       show: () => `${tiers.demotionEnabled ? 'true' : 'false'}\n`,
       store: (input) => {
         tiers.demotionEnabled = kstrtobool(input); // kstrtobool failure → EINVAL
+        trace('demotion_enabled = %s', tiers.demotionEnabled);
       },
     }),
   );

@@ -81,8 +81,12 @@ export class Migrator {
   /** pageCostNs by src * MAX_NUMNODES + dst (the machine's media never change). */
   private readonly pageCosts = new Map<number, number>();
   private readonly masks = new WeakMap<Mm, CallerMask>();
+  /** migrate_pages() on a pfn list for kernel threads (reclaim's demotion). */
+  readonly folios: FolioMigrator;
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: Kernel) {
+    this.folios = new FolioMigrator(k, this);
+  }
 
   /** Per-page cost without the TLB flush: isolate + allocate, rmap walk, copy, remap. */
   pageCostNs(srcNid: number, dstNid: number): number {
@@ -137,6 +141,28 @@ export class Migrator {
     const stats: MigrateStats = { moved: 0, failed: 0, skipped: 0, remoteFlushes: 0, elapsedNs: 0 };
     const ns = this.flush(remote, 'all', stall, stats);
     return { ns, remoteStallNs: stall.ns * remote };
+  }
+
+  /**
+   * One TLB shootdown round for pages of `procs` unmapped by a kernel thread on `callerCpu`
+   * (try_to_unmap_flush / arch_tlbbatch_flush): IPIs to the union of their mm_cpumasks other than
+   * the caller's, a local flush when the caller's CPU is in it. Each process's threads on the
+   * receiving CPUs stall, and its speed follows its new placement.
+   * @returns the caller's cost in ns
+   */
+  shootdown(procs: readonly Process[], callerCpu: number): number {
+    const cpus = new Set<number>();
+    for (const p of procs) for (const c of p.mm.cpus) cpus.add(c);
+    const local = cpus.delete(callerCpu);
+    const scratch: MigrateStats = { moved: 0, failed: 0, skipped: 0, remoteFlushes: 0, elapsedNs: 0 };
+    const ns = this.flush(cpus.size, local ? 'all' : 'none', undefined, scratch);
+    const stallNs = cpus.size > 0 ? costNs(this.k.config, 'tlbFlushLocal') : 0;
+    for (const p of procs) {
+      const hit = p.mm.cpus.filter((c) => c !== callerCpu).length;
+      if (stallNs > 0 && hit > 0) p.stall(stallNs, hit);
+      else p.reschedule();
+    }
+    return ns;
   }
 
   /**
@@ -359,6 +385,70 @@ export class Migrator {
     if (stall.ns > 0) proc.stall(stall.ns, remote);
     else proc.reschedule();
     return ns;
+  }
+}
+
+/** What migrateFolios did with a list of pages. */
+export interface FolioMigration {
+  /** Pages moved (their old frames are freed). */
+  moved: number;
+  /** Pages of the list that were not moved, in list order (the caller's putback list). */
+  failed: number[];
+  /** The caller's simulated ns. */
+  ns: number;
+}
+
+export class FolioMigrator {
+  constructor(
+    private readonly k: Kernel,
+    private readonly m: Migrator,
+  ) {}
+
+  /**
+   * migrate_pages() on a list of folios found by pfn (reclaim's demote_folio_list:
+   * MIGRATE_ASYNC, MR_DEMOTION). Each page's new frame comes from `allocTarget` (-1 = none); the
+   * first page without one ends the list (-ENOMEM stops migrate_pages_batch), so it and every
+   * later page are returned as failed. The pages go through the reverse map; the shootdowns are
+   * one round for the list in the batched flow (one per page unbatched) to the owners' CPUs
+   * other than `callerCpu`, and their cost is the caller's: a kernel thread's, not a process's.
+   */
+  migrateFolios(pfns: readonly number[], allocTarget: (pfn: number) => number, callerCpu: number): FolioMigration {
+    const { alloc, vm, tasks } = this.k;
+    const frames = alloc.frames;
+    const out: FolioMigration = { moved: 0, failed: [], ns: 0 };
+    const owners = new Set<Process>();
+    const freed: number[] = [];
+    const movedFrom = new Map<string, number>();
+    let exhausted = false;
+    for (const pfn of pfns) {
+      const proc = tasks.processOfMm(frames.ownerOf(pfn));
+      const vpn = frames.vpnOf(pfn);
+      const vma = proc?.mm.findVma(vpn);
+      const newPfn = exhausted || !proc || !vma ? -1 : allocTarget(pfn);
+      if (newPfn < 0 || !proc || !vma) {
+        if (!exhausted && proc && vma) vm.countEvent('pgmigrate_fail');
+        exhausted ||= Boolean(proc && vma);
+        out.failed.push(pfn);
+        continue;
+      }
+      const src = frames.blockOf(pfn)!;
+      const key = `${src.index} ${frames.blockOf(newPfn)!.index} ${anonLru(frames.flagsOf(pfn))}`;
+      moveFrame(frames, proc.mm, vma, vma.indexOf(vpn), pfn, newPfn);
+      freed.push(pfn);
+      movedFrom.set(key, (movedFrom.get(key) ?? 0) + 1);
+      out.moved++;
+      out.ns += this.m.pageCostNs(src.nid, frames.blockOf(newPfn)!.nid);
+      if (this.m.flow === 'unbatched') out.ns += this.m.shootdown([proc], callerCpu);
+      else owners.add(proc);
+    }
+    if (owners.size > 0) out.ns += this.m.shootdown([...owners], callerCpu);
+    alloc.freeUserFrames(freed);
+    for (const [key, n] of movedFrom) {
+      const [src, to, lru] = key.split(' ') as [string, string, ReturnType<typeof anonLru>];
+      accountAnonMove(vm, this.k.layout.blocks, Number(src), Number(to), n, lru);
+    }
+    vm.countEvent('pgmigrate_success', out.moved);
+    return out;
   }
 }
 

@@ -50,6 +50,8 @@ export class Zone {
   managedPages = 0;
   /** NR_FREE_PAGES. */
   freePages = 0;
+  /** Index in `blocks` where single-page allocations look first (a free-list head). */
+  cursor = 0;
   /** _watermark[], by enum zone_watermarks. */
   readonly watermark = [0, 0, 0, 0];
   /** lowmem_reserve[]: pages kept from allocations whose highest usable zone is the index. */
@@ -133,9 +135,14 @@ export function zoneIdxOfBlock(b: MemoryBlock): number {
   return ZONE_NAMES.indexOf(b.zone);
 }
 
+const dmaManagedCache = new WeakMap<MemoryBlock, number>();
+
 /** Managed pages of a spanning block that belong to ZONE_DMA (0 for any other block). */
 export function dmaManagedPages(b: MemoryBlock): number {
-  return b.spansZones ? blockZoneParts(b)[0]!.managed : 0;
+  if (!b.spansZones) return 0;
+  let n = dmaManagedCache.get(b);
+  if (n === undefined) dmaManagedCache.set(b, (n = blockZoneParts(b)[0]!.managed));
+  return n;
 }
 
 /** How a spanning block's free pages split: DMA keeps its pages longest (it is tried last). */

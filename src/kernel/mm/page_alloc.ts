@@ -12,8 +12,9 @@
 //   retry down to the min watermarks, then direct reclaim in the allocating task (charged to
 //   it: Allocation.stallNs, allocstall_<zone>) and retry while reclaim makes progress;
 // - then -ENOMEM. tiersim has no OOM killer: where the kernel would invoke it, the request
-//   fails. A request that no reclaim could satisfy (no node of the zonelist can reclaim) fails
-//   before any side effect, so spawn's ENOMEM changes nothing.
+//   fails. A request that no reclaim could satisfy (no node of the zonelist can reclaim, or
+//   more than the zones' managed pages above min) fails before any side effect, so spawn's
+//   ENOMEM changes nothing.
 import createDebug from 'debug';
 import { ENOMEM } from '../../kernfs/index.js';
 import type { MachineConfig } from '../config/machine.js';
@@ -272,14 +273,18 @@ export class PageAllocator {
     const cpuNid = gfp.cpuNid ?? nid;
     let p = this.plan(zl, nrPages, highest, false);
     let stallNs = 0;
-    if (p.left > 0) {
+    const slow = p.left > 0;
+    if (slow) {
       const nodes = [...new Set(zl.map((z) => z.nid))];
       p = this.plan(zl, nrPages, highest, true);
-      if (p.left > 0 && !nodes.some((n) => this.reclaim.canReclaim(n))) {
+      // Beyond what the zones could hold above min even with every page reclaimed, or with
+      // nothing reclaimable: the kernel would reclaim in vain and then OOM-kill.
+      let ceiling = 0;
+      for (const z of zl) ceiling += Math.max(0, z.managedPages - z.wmark('min') - z.lowmemReserve[highest]!);
+      if (p.left > 0 && (nrPages > ceiling || !nodes.some((n) => this.reclaim.canReclaim(n)))) {
         trace('alloc %d pages on %d: %d short, nothing reclaimable: ENOMEM', nrPages, nid, p.left);
         throw ENOMEM; // out of memory: the OOM path (tiersim has no OOM killer)
       }
-      if (gfp.kswapdReclaim ?? true) for (const n of nodes) this.reclaim.wakeupKswapd(n, highest); // wake_all_kswapds
       if (p.left > 0 && !(gfp.directReclaim ?? true)) throw ENOMEM; // no __GFP_DIRECT_RECLAIM: fail
       let stuck = 0;
       while (p.left > 0 && stuck < MAX_RECLAIM_RETRIES) {
@@ -295,7 +300,11 @@ export class PageAllocator {
         throw ENOMEM; // should_reclaim_retry gave up: the OOM path
       }
     }
-    return this.commit(zl, p.take, nrPages, gfp, nid, cpuNid, stallNs);
+    const a = this.commit(zl, p.take, nrPages, gfp, nid, cpuNid, stallNs);
+    // wake_all_kswapds(): the slow path was entered. Done once the pages are taken, so each
+    // kswapd sees its node below the watermark as the page-by-page allocation would leave it.
+    if (slow && (gfp.kswapdReclaim ?? true)) for (const n of new Set(zl.map((z) => z.nid))) this.reclaim.wakeupKswapd(n, highest);
+    return a;
   }
 
   /** Take the planned pages zone by zone and account them. */
@@ -411,8 +420,12 @@ export class PageAllocator {
     }
     if (!target) return -1;
     const out = this.one;
-    for (const b of target.blocks) {
+    const blocks = target.blocks;
+    for (let i = 0; i < blocks.length; i++) {
+      const at = (target.cursor + i) % blocks.length;
+      const b = blocks[at]!;
       if (b === exclude || zoneShareFree(target, b) === 0) continue;
+      target.cursor = at;
       if (this.frames.of(b).take(1, PG_LRU, out, 0) === 1) {
         this.setBlockFree(b, b.freePages - 1);
         b.movablePages++;

@@ -97,15 +97,19 @@ export class Process {
   /** Accesses done by simulated time `t` (exact for the last HISTORY rate changes). */
   doneAt(t: number): number {
     const segs = this.segs;
-    // The last segment starting at or before t (binary search: look-backs span thousands).
-    let lo = 0;
-    let hi = segs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (segs[mid]!.t <= t) lo = mid;
-      else hi = mid - 1;
+    // The last segment starting at or before t (binary search: reclaim asks about old times).
+    let k = segs.length - 1;
+    if (segs[k]!.t > t) {
+      let lo = 0;
+      let hi = k;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (segs[mid]!.t <= t) lo = mid;
+        else hi = mid - 1;
+      }
+      k = lo;
     }
-    const s = segs[lo]!;
+    const s = segs[k]!;
     const v = s.done + s.rate * Math.max(0, t - s.resume);
     return Math.min(v, this.totalAccesses);
   }

@@ -240,6 +240,7 @@ export class Tasks {
       uncharge(k, pfns.subarray(0, n));
       k.alloc.freeUserFrames(pfns.subarray(0, n));
     }
+    k.swap.releaseMm(mm.id); // its swap entries are freed with the page tables
     this.accountPageTables(mm.pageTables, -1);
     if (mm.pageTables) k.alloc.free(mm.pageTables);
     mm.pageTables = undefined;

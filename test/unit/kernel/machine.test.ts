@@ -1,7 +1,7 @@
 // Presets: the shipped ones parse, and bad files name the field and the problem.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseMachineConfig } from '../../../src/kernel/config/machine.js';
+import { ConfigError, distroSwapBytes, parseMachineConfig } from '../../../src/kernel/config/machine.js';
 
 const preset = (name: string) => JSON.parse(readFileSync(`presets/${name}.json`, 'utf8')) as Record<string, unknown>;
 
@@ -70,6 +70,8 @@ describe('bad presets name the field', () => {
     ['SPE on x86_64', (p) => { p['spe'] = true; }, 'spe'],
     ['spe not a boolean', (p) => { p['arch'] = 'arm64'; p['spe'] = 'yes'; }, 'spe'],
     ['cpuMHz zero', (p) => { p['cpuMHz'] = 0; }, 'cpuMHz'],
+    ['swap size nonsense', (p) => { p['swapBytes'] = 'plenty'; }, 'swapBytes'],
+    ['swap size not whole pages', (p) => { p['swapBytes'] = 5000; }, 'swapBytes'],
   ])('%s → %s', (_name, mutate, field) => {
     const p = base();
     mutate(p);
@@ -82,5 +84,30 @@ describe('bad presets name the field', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).field.startsWith(field)).toBe(true);
     expect((err as ConfigError).message).toMatch(/must|missing|twice|unknown|already|no CPUs|DRAM|Arm feature/);
+  });
+});
+
+describe('swap size (swapBytes)', () => {
+  const G = 1024 ** 3;
+  it.each([
+    // curtin suggested_swapsize: [RAM, swap]
+    [0.5 * G, 1 * G],
+    [1.5 * G, 2 * G],
+    [3 * G, 3 * G],
+    [12 * G, 4 * G],
+    [16 * G, 4 * G],
+    [20 * G, 8 * G],
+    [32 * G, 8 * G],
+    [256 * G, 8 * G],
+  ])('%d bytes of RAM get %d bytes of swap, as Ubuntu\'s installer makes it', (ram, swap) => {
+    expect(distroSwapBytes(ram)).toBe(swap);
+  });
+
+  it('a preset without swapBytes gets the installer default for its total memory; 0 means no swap', () => {
+    const p = preset('cxl-2node');
+    delete p['swapBytes'];
+    expect(parseMachineConfig(p).swapBytes).toBe(8 * G);
+    expect(parseMachineConfig({ ...preset('cxl-2node'), swapBytes: 0 }).swapBytes).toBe(0);
+    expect(parseMachineConfig(preset('epyc-2node-256g')).swapBytes).toBe(8 * G);
   });
 });

@@ -61,10 +61,10 @@ describe('/proc/meminfo', () => {
     expect(text).toMatch(/^MemTotal: {7}\d{8} kB\n/);
   });
 
-  it('CommitLimit is half of MemTotal without swap; DirectMap covers all RAM', () => {
+  it('CommitLimit is half of MemTotal plus SwapTotal; DirectMap covers all RAM', () => {
     const k = boot();
     const m = parse(k.fs.readFile('proc/meminfo'));
-    expect(m.get('CommitLimit')).toBe(Math.floor(m.get('MemTotal')! / 4 / 2) * 4);
+    expect(m.get('CommitLimit')).toBe(Math.floor(m.get('MemTotal')! / 4 / 2) * 4 + m.get('SwapTotal')!);
     const ram = k.layout.ram.reduce((s, r) => s + (r.end - r.start + 1), 0);
     const dm = directMapKb(k);
     expect(dm.k4 + dm.m2 + dm.g1).toBe(ram / 1024);

@@ -7,7 +7,8 @@ import type { Kernel } from '../../../src/kernel/kernel.js';
 import { ZONE_NORMAL } from '../../../src/kernel/mm/mmzone.js';
 
 const ZONE_DMA32 = 1;
-import { advance, bootPreset, spawn } from './boot.js';
+import { bootKernel } from '../../../src/kernel/kernel.js';
+import { advance, bootPreset, presetConfig, spawn } from './boot.js';
 
 const NB = 'proc/sys/kernel/numa_balancing';
 const DBG = 'sys/kernel/debug/sched/numa_balancing';
@@ -43,8 +44,9 @@ function numaStat(k: Kernel, pid: number, name: string): number {
  * takes ZONE_NORMAL down to its low watermark, then ZONE_DMA32, which keeps `roomMiB` above
  * its high watermark plus its lowmem reserve against movable pages.
  */
-async function bootTight(mode: number, roomMiB: number, preset = 'cxl-2node'): Promise<Kernel> {
-  const k = bootPreset(preset);
+async function bootTight(mode: number, roomMiB: number, preset = 'cxl-2node', swapBytes?: number): Promise<Kernel> {
+  const config = presetConfig(preset);
+  const k = bootKernel(swapBytes === undefined ? config : { ...config, swapBytes }, { seed: 1, clock: 'virtual' });
   k.fs.writeFile(NB, `${mode}\n`);
   const dma32 = k.alloc.zones(0)[ZONE_DMA32]!;
   const leave = (roomMiB * 1024 * 1024) / 4096 + dma32.wmark('high') - dma32.wmark('low');
@@ -87,8 +89,9 @@ describe('memory tiering (numa_balancing=2) on cxl-2node', () => {
     expect(tiering).toBeLessThan(off * 0.7);
   });
 
-  it('with little DRAM free, the hot set’s top-tier share rises while cold pages stay on CXL (sim/truth/placement)', async () => {
-    const k = await bootTight(2, 140);
+  it('with little DRAM free and no swap, the hot set’s top-tier share rises while cold pages stay on CXL (sim/truth/placement)', async () => {
+    // No swap and demotion off: kswapd, woken by the failed promotions, cannot make room.
+    const k = await bootTight(2, 140, 'cxl-2node', 0);
     const pid = await spawn(k, 'hotset size=1G threads=8 hot=0.1 share=0.95 node=1');
     await advance(k, '6s');
     const rows = k.fs.readFile(`sim/processes/${pid}/placement`).split('\n').filter((l) => /^\d/.test(l)).map((l) => l.split(' '));
@@ -163,6 +166,15 @@ describe('memory tiering (numa_balancing=2) on cxl-2node', () => {
     const dma32 = k.alloc.zones(0)[ZONE_DMA32]!;
     expect(dma32.freePages).toBeGreaterThan(dma32.wmark('high')); // stopped above the high watermark
     expect(k.alloc.zones(0)[ZONE_NORMAL]!.freePages).toBeGreaterThan(0);
+  });
+
+  it('with swap, the kswapd a failed promotion wakes makes room toward WMARK_PROMO and promotion goes on', async () => {
+    const k = await bootTight(2, 4); // the preset's default swap area
+    await spawn(k, 'hotset size=256M threads=8 node=1');
+    await advance(k, '6s');
+    expect(k.kswapd.node(0)!.wakeups).toBeGreaterThan(0);
+    expect(vmstat(k, 'pgsteal_kswapd')).toBeGreaterThan(0); // the idle filler's pages went to swap
+    expect(vmstat(k, 'pgpromote_success')).toBeGreaterThan((4 * 1024 * 1024) / 4096);
   });
 
   it('switching the mode at runtime takes effect at the next scan', async () => {

@@ -1,8 +1,8 @@
 // Zone watermarks, vm.min_free_kbytes / vm.watermark_scale_factor, /proc/zoneinfo and the
 // allocator's fast and slow paths (mm/page_alloc.c, mm/vmstat.c; spec kernel-files.md §0.4).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EACCES, EINVAL, ENOMEM, O_WRONLY, S_IFREG } from '../../../src/kernfs/index.js';
+import { EACCES, EBUSY, EINVAL, ENOMEM, O_WRONLY, S_IFREG } from '../../../src/kernfs/index.js';
 import { ZONE_MOVABLE } from '../../../src/kernel/mm/mmzone.js';
 import { NODE_STAT_NAMES } from '../../../src/kernel/mm/vmstat.js';
 import type { Kernel } from '../../../src/kernel/kernel.js';
@@ -156,6 +156,18 @@ describe.each(sysctls)('vm.$file', ({ file, dflt, accepted, rejected }) => {
   });
 });
 
+describe.runIf(existsSync('/proc/sys/vm/min_free_kbytes'))('/proc/sys/vm against the host kernel', () => {
+  it.each(['min_free_kbytes', 'watermark_scale_factor'])('%s: same mode, size 0 and "%%d\\n" shape as the host\'s', (file) => {
+    const k = bootPreset();
+    const host = statSync(`/proc/sys/vm/${file}`);
+    const ours = k.fs.stat(`${VM}/${file}`);
+    expect(ours.mode).toBe(host.mode);
+    expect(ours.size).toBe(host.size);
+    const shape = (t: string) => t.replace(/\d+/g, 'N');
+    expect(shape(k.fs.readFile(`${VM}/${file}`))).toBe(shape(readFileSync(`/proc/sys/vm/${file}`, 'latin1')));
+  });
+});
+
 describe('watermarks are recomputed when written', () => {
   it('min_free_kbytes: min watermarks split it by managed lowmem; low/high/promo move with it', () => {
     const k = bootPreset();
@@ -256,6 +268,12 @@ describe('allocator fast and slow paths', () => {
 });
 
 describe('memory offline targets (do_migrate_range)', () => {
+  it('the block holding the kernel image (PageReserved pages) cannot go offline: EBUSY', () => {
+    const k = bootPreset();
+    expect(errnoOf(() => k.fs.writeFile('sys/devices/system/memory/memory0/state', 'offline'))).toBe(EBUSY);
+    expect(k.fs.readFile('sys/devices/system/memory/memory0/state')).toBe('online\n');
+  });
+
   it('pages of an offlined DRAM block leave for another node (the nodemask excludes their own)', async () => {
     const k = bootPreset();
     const p = k.tasks.get(await spawn(k, 'idle size=512M node=0'))!;
@@ -265,5 +283,16 @@ describe('memory offline targets (do_migrate_range)', () => {
     expect(p.mm.residentPages(1)).toBe(onBlock);
     expect(onBlock).toBe(block.nrPages);
     expect(p.mm.residentPages(0)).toBe(131072 - onBlock);
+  });
+});
+
+describe('requests no reclaim could satisfy', () => {
+  it('more than the zonelist could hold above min fails at once, reclaiming nothing (swap and anon pages present)', async () => {
+    const k = bootPreset();
+    await spawn(k, 'idle size=1G node=1');
+    const vm = k.fs.readFile('proc/vmstat');
+    const z = k.alloc.zones(1)[ZONE_MOVABLE]!;
+    expect(errnoOf(() => k.alloc.alloc(1, z.managedPages, { movable: true, thisNode: true }))).toBe(ENOMEM);
+    expect(k.fs.readFile('proc/vmstat')).toBe(vm);
   });
 });
