@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // tiersim benchmarks: print figures, never fail on a timing. Needs `npm run build` first.
-//   node scripts/bench/run.js [boot|kernfs|fuse|frames|spawn|migrate|abench|damon|reap|phases|truth|kmmscand|figures|reclaim ...]   (default: all)
+//   node scripts/bench/run.js [boot|kernfs|fuse|frames|spawn|migrate|abench|damon|reap|phases|truth|kmmscand|figures|reclaim|numab|numab-spe ...]   (default: all)
 import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,3 +131,6 @@ if (all || which.includes('figures')) await figureBenches({ root }).figures();
 const { reclaimBenches } = await import('./reclaim.js');
 const { pageTablePages } = await import(dist('kernel/mm/mm.js'));
 if (all || which.includes('reclaim')) await reclaimBenches({ preset, bootKernel, pageTablePages }).reclaim();
+const { numabBenches } = await import('./numab.js');
+const nb = numabBenches({ preset, bootKernel });
+for (const name of ['numab', 'numab-spe']) if (all || which.includes(name)) await nb[name]();

@@ -32,6 +32,10 @@ import type { HostFs } from './mm/damon/core.js';
 import { registerDamonDbgfs, type DamonAbi } from './mm/damon/dbgfs.js';
 import { Kmmscand } from './mm/kmmscand.js';
 import { registerKmmscand } from './mm/kmmscand_sysfs.js';
+import { NumaBalancer } from './sched/fair_numa.js';
+import { registerTaskNumaWork } from './sched/task_numa_work.js';
+import { MemSampling } from './mm/mem_sampling.js';
+import { TraceBuffer, registerTracing } from './trace/trace.js';
 
 const trace = createDebug('tiersim:kernel');
 
@@ -112,6 +116,12 @@ export class Kernel {
   readonly reclaim: Reclaim;
   /** The swap area (mm/swapfile.c). */
   readonly swap: SwapSpace;
+  /** NUMA balancing: per-process scan and fault state, per-node promotion state. */
+  readonly numab: NumaBalancer;
+  /** openEuler mem_sampling over Arm SPE, on machines that have it. */
+  readonly memSampling: MemSampling | undefined;
+  /** The ftrace ring buffer (sys/kernel/tracing). */
+  readonly trace: TraceBuffer;
   readonly yieldToHost: () => Promise<void>;
   readonly hostFs: HostFs;
   readonly hostProcs: HostProcs | undefined;
@@ -145,6 +155,9 @@ export class Kernel {
       canReclaim: (nid) => this.reclaim.canReclaim(nid),
     };
     this.kmmscand = new Kmmscand(this, opts.kmmscand ?? false);
+    this.numab = new NumaBalancer(this);
+    this.trace = new TraceBuffer(this.numa.nrCpuIds);
+    this.memSampling = config.spe ? new MemSampling(this) : undefined;
     this.fs = new Kernfs(this.root);
     subdir(this.root, 'sys', 0o755, 'sysfs'); // procDir and debugfsRoot mark procfs, proc/sys and debugfs
 
@@ -163,6 +176,8 @@ export class Kernel {
     registerKthreads(this);
     registerDamonDbgfs(this);
     registerKmmscand(this);
+    registerTaskNumaWork(this);
+    registerTracing(this);
     trace('booted %s: %d nodes, %d blocks, seed %d', config.name, config.nodes.length, this.layout.blocks.length, opts.seed ?? 1);
   }
 

@@ -25,6 +25,7 @@ describe.skipIf(!HAS_FUSE)(`DAMON debugfs through the mount${HAS_FUSE ? '' : ` â
     const out = mkdtempSync(join(tmpdir(), 'tiersim-damon-'));
     const r = await sh(
       `set -e
+      echo 0 > "$M/proc/sys/kernel/numa_balancing" # on by default: it would promote the hot set out of the region
       exec 3<>"$M/sim/spawn"; echo "hotset size=512M threads=8 node=1" >&3; read -r pid <&3; exec 3>&-
       echo paddr > "$D/pids"
       cat "$D/pids"

@@ -57,8 +57,6 @@ describe.skipIf(!HAS_FUSE)(`files through the mount (cxl-2node)${HAS_FUSE ? '' :
       ['proc/vmstat', '444 0'],
       ['proc/sys/kernel/numa_balancing', '644 0'],
       ['proc/sys/kernel/numa_balancing_promote_rate_limit_MBps', '644 0'],
-      ['proc/sys/kernel/mem_sampling_enable', '644 0'],
-      ['proc/sys/kernel/numa_balancing_mem_sampling', '644 0'],
       // debugfs u32 files: size 0
       ['sys/kernel/debug/sched/numa_balancing/scan_delay_ms', '644 0'],
       ['sys/kernel/debug/sched/numa_balancing/hot_threshold_ms', '644 0'],
@@ -86,12 +84,14 @@ describe.skipIf(!HAS_FUSE)(`files through the mount (cxl-2node)${HAS_FUSE ? '' :
       const bad: string[] = [];
       for (const line of listing.trim().split('\n')) {
         const [type, mode, size, path = ''] = line.split(' ');
+        // tracefs (5.17+): root 0700, directories 0750, files TRACE_MODE_WRITE/READ 0640/0440.
+        const tracefs = /^sys\/kernel\/(debug\/)?tracing(\/|$)/.test(path);
         if (type === 'd') {
-          const want = path.startsWith('proc') ? '555' : path === 'sys/kernel/debug' ? '700' : '755';
+          const want = path.startsWith('proc') ? '555' : path === 'sys/kernel/debug' || /^sys\/kernel\/(debug\/)?tracing$/.test(path) ? '700' : tracefs ? '750' : '755';
           if (mode !== want) bad.push(`${line} (want mode ${want})`);
         } else if (type === 'f') {
-          if (!['444', '644', '600', '400', '200'].includes(mode ?? '')) bad.push(`${line} (not a kernel mode)`);
-          const debugOrProc = path.startsWith('proc/') || path.startsWith('sys/kernel/debug/');
+          if (!['444', '644', '600', '400', '200', ...(tracefs ? ['640', '440'] : [])].includes(mode ?? '')) bad.push(`${line} (not a kernel mode)`);
+          const debugOrProc = path.startsWith('proc/') || path.startsWith('sys/kernel/debug/') || tracefs;
           if (debugOrProc && size !== '0') bad.push(`${line} (procfs/debugfs size must be 0)`);
           if (!debugOrProc && size !== '4096' && !/\/cpulist$/.test(path)) bad.push(`${line} (sysfs size must be 4096)`);
         } else if (type !== 'l') {

@@ -69,7 +69,10 @@ const CASES: ReadonlyArray<readonly [string, string, string, string]> = [
   ['sysctl', 'proc/sys/kernel/numa_balancing', '99999999999999999999', 'EINVAL'],
   ['sysctl', 'proc/sys/kernel/numa_balancing', '-1', 'EINVAL'],
   ['sysctl', 'proc/sys/kernel/numa_balancing_promote_rate_limit_MBps', '-5', 'EINVAL'],
-  ['sysctl', 'proc/sys/kernel/mem_sampling_enable', '9', 'EINVAL'],
+  // mem_sampling_enable exists only on SPE presets (the mount here is cxl-2node).
+  ['tracefs', 'sys/kernel/tracing/events/kmem/enable', '9', 'EINVAL'],
+  ['tracefs', 'sys/kernel/tracing/set_event', 'kmem:no_such_event', 'EINVAL'],
+  ['sim truth', 'sim/truth/interval_ms', '99999999999999999999', 'EINVAL'],
   ['debugfs sched', 'sys/kernel/debug/sched/numa_balancing/scan_size_mb', 'abc', 'EINVAL'],
   ['debugfs sched', 'sys/kernel/debug/sched/numa_balancing/scan_period_min_ms', '99999999999999999999', 'ERANGE'],
   ['DAMON debugfs', 'sys/kernel/debug/damon/attrs', 'x', 'EINVAL'],

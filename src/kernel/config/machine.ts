@@ -10,6 +10,8 @@ export const MAX_NUMNODES = 1024; // CONFIG_NODES_SHIFT=10, as x86_64 distro ker
 export const NR_CPUS = 8192;
 
 export type MemoryKind = 'dram' | 'cxl';
+/** The CPUs' instruction set: decides which PMU features exist (SPE is Arm only). */
+export type CpuArch = 'x86_64' | 'arm64';
 
 export interface NodeConfig {
   readonly id: number;
@@ -63,6 +65,15 @@ export interface MachineConfig {
   readonly costs: Readonly<Record<CostName, CostConstant>>;
   /** numa_balancing at boot (distro default: 1 with more than one node). */
   readonly numaBalancingDefault: number;
+  /** CPU architecture (default x86_64). */
+  readonly arch: CpuArch;
+  /**
+   * The CPUs implement the Arm Statistical Profiling Extension (FEAT_SPE): the openEuler
+   * mem_sampling driver initialises and registers its sysctls only then.
+   */
+  readonly spe: boolean;
+  /** CPU clock, for latencies counted in cycles (SPE records). */
+  readonly cpuMHz: number;
   /** Size of the swap area (0: none); defaults to what a distro installer makes (distroSwapBytes). */
   readonly swapBytes: number;
 }
@@ -226,11 +237,17 @@ export function parseMachineConfig(raw: unknown): MachineConfig {
   const numaBalancingDefault = num(raw, 'numaBalancingDefault', '', { int: true, min: 0, fallback: nodes.length > 1 ? 1 : 0 });
   if (numaBalancingDefault > 4) throw new ConfigError('numaBalancingDefault', `must be 0..4, got ${numaBalancingDefault}`);
 
+  const arch = raw['arch'] ?? 'x86_64';
+  if (arch !== 'x86_64' && arch !== 'arm64') throw new ConfigError('arch', `must be "x86_64" or "arm64", got ${JSON.stringify(arch)}`);
+  const spe = raw['spe'] ?? false;
+  if (typeof spe !== 'boolean') throw new ConfigError('spe', `must be true or false, got ${JSON.stringify(spe)}`);
+  if (spe && arch !== 'arm64') throw new ConfigError('spe', 'SPE (Statistical Profiling Extension) is an Arm feature: set "arch": "arm64"');
+  const cpuMHz = num(raw, 'cpuMHz', '', { min: 1, fallback: 2600 });
   const ramBytes = nodes.reduce((n, node) => n + node.memBytes, 0);
   const swapBytes = size(raw, 'swapBytes', '', distroSwapBytes(ramBytes));
   if (swapBytes % PAGE_SIZE !== 0) throw new ConfigError('swapBytes', `must be a multiple of the page size (4096), got ${swapBytes}`);
 
-  return { name, description, memoryBlockSizeBytes: blockBytes, possibleNodes, nodes, distances, media, costs, numaBalancingDefault, swapBytes };
+  return { name, description, memoryBlockSizeBytes: blockBytes, possibleNodes, nodes, distances, media, costs, numaBalancingDefault, swapBytes, arch, spe, cpuMHz };
 }
 
 /** A cost constant in nanoseconds. */

@@ -72,9 +72,16 @@ export class MemoryTiers {
     return new Map([...m].sort((a, b) => a[0] - b[0]));
   }
 
+  /** The highest tier with memory, cached until online memory changes (PageAllocator.generation). */
+  private topTier = { generation: -1, tier: -1 };
+
   isTopTier(nid: number): boolean {
-    const first = this.tiers().keys().next();
-    return !first.done && this.tierOf(nid) <= first.value;
+    const g = this.k.alloc.generation;
+    if (this.topTier.generation !== g) {
+      const first = this.tiers().keys().next();
+      this.topTier = { generation: g, tier: first.done ? -1 : first.value };
+    }
+    return this.topTier.tier >= 0 && this.tierOf(nid) <= this.topTier.tier;
   }
 }
 

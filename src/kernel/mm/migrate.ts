@@ -132,6 +132,18 @@ export class Migrator {
   }
 
   /**
+   * A TLB shootdown issued by a thread of `proc` on one of the mm's CPUs (change_prot_numa's
+   * flush_tlb_range): the caller's cost, and the thread time the other CPUs lose to it.
+   */
+  shootdownFromTask(proc: Process): { ns: number; remoteStallNs: number } {
+    const remote = Math.max(0, proc.mm.cpus.length - 1);
+    const stall = { ns: 0 };
+    const stats: MigrateStats = { moved: 0, failed: 0, skipped: 0, remoteFlushes: 0, elapsedNs: 0 };
+    const ns = this.flush(remote, 'all', stall, stats);
+    return { ns, remoteStallNs: stall.ns * remote };
+  }
+
+  /**
    * One TLB shootdown round for pages of `procs` unmapped by a kernel thread on `callerCpu`
    * (try_to_unmap_flush / arch_tlbbatch_flush): IPIs to the union of their mm_cpumasks other than
    * the caller's, a local flush when the caller's CPU is in it. Each process's threads on the

@@ -25,6 +25,8 @@ export class Vma {
   readonly nodePages: Float64Array;
   /** Sum of the pattern's weights of the pages on each node (current phase). */
   readonly nodeWeight: Float64Array;
+  /** Mapped pages per node accessed at least as often as the average page (ground truth). */
+  readonly nodeHotPages: Float64Array;
   /** Mapped pages per (512-page chunk, node): a phase change counts per node without a page walk. */
   private chunkPages: Uint32Array;
   phase = 0;
@@ -42,7 +44,13 @@ export class Vma {
     this.accessPattern = pattern;
     this.nodePages = new Float64Array(nodeSlots);
     this.nodeWeight = new Float64Array(nodeSlots);
+    this.nodeHotPages = new Float64Array(nodeSlots);
     this.chunkPages = new Uint32Array(Math.ceil(nrPages / CHUNK_PAGES) * nodeSlots);
+  }
+
+  /** A page of weight `w` is hot when accessed at least as often as the average page. */
+  isHot(w: number): boolean {
+    return w * this.nrPages >= 1 - 1e-9;
   }
 
   /** The page table: pfn mapped at page i, or NO_PFN. */
@@ -91,15 +99,25 @@ export class Vma {
     const lv = this.pattern.levels?.(phase);
     if (!lv) {
       this.nodeWeight.fill(0);
+      this.nodeHotPages.fill(0);
       for (let i = 0; i < this.nrPages; i++) {
         const pfn = this.pt[i]!;
-        if (pfn !== NO_PFN) this.nodeWeight[frames.blockOf(pfn)!.nid]! += this.pattern.weight(i, phase);
+        if (pfn === NO_PFN) continue;
+        const nid = frames.blockOf(pfn)!.nid;
+        const w = this.pattern.weight(i, phase);
+        this.nodeWeight[nid]! += w;
+        if (this.isHot(w)) this.nodeHotPages[nid]!++;
       }
       return;
     }
     const hot = new Float64Array(this.nodeWeight.length);
     for (const [i0, i1] of lv.hotRanges) this.countMapped(i0, i1, frames, hot);
-    for (let nid = 0; nid < hot.length; nid++) this.nodeWeight[nid] = lv.cold * this.nodePages[nid]! + (lv.hot - lv.cold) * hot[nid]!;
+    const hotIsHot = this.isHot(lv.hot) ? 1 : 0;
+    const coldIsHot = this.isHot(lv.cold) ? 1 : 0;
+    for (let nid = 0; nid < hot.length; nid++) {
+      this.nodeWeight[nid] = lv.cold * this.nodePages[nid]! + (lv.hot - lv.cold) * hot[nid]!;
+      this.nodeHotPages[nid] = hotIsHot * hot[nid]! + coldIsHot * (this.nodePages[nid]! - hot[nid]!);
+    }
   }
 
   /** Add the pages of [i0, i1) mapped on each node into `out` (indexed by node id). */
@@ -162,9 +180,11 @@ export class Mm {
     f.vpn[off] = vma.startVpn + i;
     vma.pt[i] = pfn;
     const nid = f.block.nid;
+    const w = vma.pattern.weight(i, vma.phase);
     vma.nodePages[nid]!++;
     vma.countPage(i, nid, 1);
-    vma.nodeWeight[nid]! += vma.pattern.weight(i, vma.phase);
+    vma.nodeWeight[nid]! += w;
+    if (vma.isHot(w)) vma.nodeHotPages[nid]!++;
   }
 
   /** Clear page `i` of `vma`; returns the pfn that was mapped. */
@@ -172,10 +192,12 @@ export class Mm {
     const pfn = vma.pt[i]!;
     if (pfn === NO_PFN) return NO_PFN;
     const nid = this.frames.blockOf(pfn)!.nid;
+    const w = vma.pattern.weight(i, vma.phase);
     vma.pt[i] = NO_PFN;
     vma.nodePages[nid]!--;
     vma.countPage(i, nid, -1);
-    vma.nodeWeight[nid]! -= vma.pattern.weight(i, vma.phase);
+    vma.nodeWeight[nid]! -= w;
+    if (vma.isHot(w)) vma.nodeHotPages[nid]!--;
     return pfn;
   }
 

@@ -138,7 +138,11 @@ export class PageAllocator {
   zonesChanged(): void {
     this.zoneOrdered.clear();
     this.zoneMap = undefined;
+    this.generation++;
   }
+
+  /** Bumped whenever online memory or zones change, so derived views (memory tiers) can cache. */
+  generation = 0;
 
   /** The zones of `nid` by zone index (DMA, DMA32, Normal, Movable, Device). */
   zones(nid: number): readonly Zone[] {

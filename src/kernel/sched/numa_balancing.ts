@@ -14,6 +14,13 @@ export const NUMA_BALANCING_DISABLED = 0;
 export const NUMA_BALANCING_NORMAL = 0x1;
 export const NUMA_BALANCING_MEMORY_TIERING = 0x2;
 
+/** task_numa_fault() flags (include/linux/sched/numa_balancing.h). */
+export const TNF_MIGRATED = 0x01;
+export const TNF_NO_GROUP = 0x02;
+export const TNF_SHARED = 0x04;
+export const TNF_FAULT_LOCAL = 0x08;
+export const TNF_MIGRATE_FAIL = 0x10;
+
 /** Called after the mode changed, with the old and new mode (both 0..4). */
 export type NumaBalancingModeListener = (mode: number, oldMode: number) => void;
 

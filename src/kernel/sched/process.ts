@@ -114,6 +114,22 @@ export class Process {
     return Math.min(v, this.totalAccesses);
   }
 
+  /**
+   * When progress reaches `done` accesses: the inverse of doneAt over the kept history, and a
+   * projection at the current rate beyond now (Infinity if the process will never get there).
+   */
+  timeAtDone(done: number): number {
+    if (done > this.totalAccesses) return Infinity;
+    const segs = this.segs;
+    let k = segs.length - 1;
+    while (k > 0 && segs[k]!.done > done) k--;
+    const s = segs[k]!;
+    if (done <= s.done) return s.resume;
+    if (s.rate <= 0) return k === segs.length - 1 ? Infinity : segs[k + 1]!.t;
+    const t = s.resume + (done - s.done) / s.rate;
+    return k < segs.length - 1 ? Math.min(t, segs[k + 1]!.t) : t;
+  }
+
   /** Current accesses per ns (0 while stalled or finished). */
   get rate(): number {
     if (!this.alive) return 0;

@@ -1,9 +1,10 @@
 // DIR/sim/processes/<pid>: one simulated process — its workload spec, state, progress,
 // run time, /proc/<pid>/numa_maps-style placement, and a kill file.
-import { ESRCH, EINVAL, attr, dir, type KDir } from '../../kernfs/index.js';
+import { ESRCH, EINVAL, attr, debugfsFile, dir, type KDir } from '../../kernfs/index.js';
 import type { Kernel } from '../kernel.js';
 import type { Process } from '../sched/process.js';
 import { formatWorkloadSpec, policyString } from '../workload/spec.js';
+import { placementTruth } from './placement.js';
 
 /** Signals `kill` accepts: all of them end a simulated process (it has no handlers). */
 const SIGNALS = new Map<string, number>([
@@ -27,6 +28,33 @@ export function formatNumaMaps(p: Process): string {
     out += ' kernelpagesize_kB=4\n';
   }
   return out;
+}
+
+/**
+ * The process's NUMA balancing state (task_struct/mm_struct numa_* fields, the counters
+ * /proc/vmstat sums, and the CPU time each path cost it), one `name value` per line.
+ */
+export function formatNumaBalancing(k: Kernel, p: Process): string {
+  const t = k.numab.task(p.pid);
+  if (!t) return '';
+  const us = (ns: number) => Math.round(ns / 1000);
+  const rows: Array<[string, number | string]> = [
+    ['numa_scan_seq', t.scanSeq],
+    ['numa_scan_period_ms', t.scanPeriodMs],
+    ['numa_scan_offset', `0x${t.scanOffset.toString(16)}`],
+    ['numa_preferred_nid', t.preferredNid],
+    ['scans', t.scans],
+    ['pte_updates', t.pteUpdates],
+    ['hint_faults', t.hintFaults],
+    ['hint_faults_local', t.hintFaultsLocal],
+    ['pages_migrated', t.pagesMigrated],
+    ['samples', t.samples],
+    ['samples_used', t.samplesUsed],
+    ['task_work_us', us(t.taskWorkNs)],
+    ['hint_fault_us', us(t.hintFaultNs)],
+    ['sample_us', us(t.sampleNs)],
+  ];
+  return rows.map(([name, v]) => `${name} ${v}\n`).join('');
 }
 
 /** Each process's directory, built once (lookups run on every path walk through FUSE). */
@@ -56,6 +84,8 @@ function buildProcessDir(k: Kernel, p: Process): KDir {
       runtime_ns: attr({ mode: 0o444, show: () => `${p.runtimeNs}\n` }),
       stall_ns: attr({ mode: 0o444, show: () => `${Math.round(p.stallNs)}\n` }),
       numa_maps: attr({ mode: 0o444, show: () => formatNumaMaps(p) }),
+      numa_balancing: attr({ mode: 0o444, show: () => formatNumaBalancing(k, p) }),
+      placement: debugfsFile({ mode: 0o444, show: () => placementTruth(k)?.placement(p.pid) ?? '' }),
       kill: attr({
         mode: 0o200,
         store: (input) => {

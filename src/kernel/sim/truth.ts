@@ -1,8 +1,8 @@
 // DIR/sim/truth: ground truth no real kernel can show — the true access rate of any address
-// range of a simulated process or of physical memory, from the lazy access model. What
-// DAMON's estimate is measured against. A query is clipped to what exists (present memory for
-// paddr, the process's mapped span for a pid), and its cost is O(mapped pages + slices), never
-// O(addresses asked about).
+// range of a simulated process or of physical memory, from the lazy access model (what
+// DAMON's estimate is measured against), and placement quality over time (placement.ts). A
+// rate query is clipped to what exists (present memory for paddr, the process's mapped span for
+// a pid), and its cost is O(mapped pages + slices), never O(addresses asked about).
 import createDebug from 'debug';
 import { EINVAL, ESRCH, debugfsFile, subdir } from '../../kernfs/index.js';
 import { PAGE_SIZE } from '../config/machine.js';
@@ -11,6 +11,7 @@ import type { Kernel } from '../kernel.js';
 import { NO_PFN } from '../mm/mm.js';
 import type { Process } from '../sched/process.js';
 import { windowAccesses } from '../workload/access_model.js';
+import { registerPlacementFiles } from './placement.js';
 
 const trace = createDebug('tiersim:truth');
 export const MAX_SLICES = 4096;
@@ -85,6 +86,7 @@ function clip(start: bigint, end: bigint, lo: number, hi: number): [number, numb
 
 export function registerTruthFiles(k: Kernel): void {
   const dir = subdir(k.dir('sim'), 'truth', 0o755);
+  registerPlacementFiles(k, dir);
   dir.set(
     'rate',
     debugfsFile({

@@ -1,7 +1,7 @@
 // /proc/sys/kernel entries for NUMA balancing and tiering: kernel/sched/core.c
 // (sysctl_numa_balancing, range [0,4] since 5.18), kernel/sched/fair.c
 // (numa_balancing_promote_rate_limit_MBps, 6.0+) and openEuler mm/mem_sampling.c revision A
-// (mem_sampling_enable, numa_balancing_mem_sampling).
+// (mem_sampling_enable, numa_balancing_mem_sampling: only on machines with Arm SPE).
 import createDebug from 'debug';
 import { subdir, EPERM, StaticDir, sysctlFile, type WriteCtx } from '../../kernfs/index.js';
 import type { Kernel } from '../kernel.js';
@@ -15,6 +15,12 @@ export class KernelSysctls {
   private memSampling = false;
   /** static key sched_numabalancing_mem_sampling. */
   private numaMemSampling = false;
+  private readonly listeners: Array<() => void> = [];
+
+  /** Be told after either switch was written. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
 
   /** kernel.mem_sampling_enable: 1 while SPE sampling runs. */
   get memSamplingEnable(): number {
@@ -34,6 +40,7 @@ export class KernelSysctls {
     this.memSampling = on;
     if (!on) this.numaMemSampling = false;
     trace('mem_sampling_enable %d', on ? 1 : 0);
+    for (const l of this.listeners) l();
   }
 
   /** sysctl_numabalancing_mem_sampling(): only takes effect while sampling is enabled. */
@@ -41,6 +48,7 @@ export class KernelSysctls {
     if (!this.memSampling) return;
     this.numaMemSampling = on;
     trace('numa_balancing_mem_sampling %d', on ? 1 : 0);
+    for (const l of this.listeners) l();
   }
 }
 
@@ -95,7 +103,10 @@ export function registerKernelSysctls(k: Kernel): void {
       nb.promoteRateLimitMBps = v;
     },
   }));
-  // openEuler revision A: both 0..1, both check CAP_SYS_ADMIN in their handlers.
+  // openEuler revision A: both 0..1, both check CAP_SYS_ADMIN in their handlers. They are
+  // registered only when the sampling hardware initialised (mem_sampling_init returns -ENODEV
+  // before register_sysctl_table without SPE), so elsewhere they do not exist (ENOENT).
+  if (!k.config.spe) return;
   dir.set('mem_sampling_enable', intSysctl({
     range: { min: 0, max: 1 },
     needsCapSysAdmin: true,

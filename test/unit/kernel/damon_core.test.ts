@@ -34,6 +34,7 @@ function hotAccuracy(k: Kernel, hot: [number, number]): { precision: number; rec
 describe('accuracy (DAMON against the ground truth)', () => {
   it('paddr, default attrs, 5 s: hot regions match the hotset’s true hot set with precision and recall >= 0.9', async () => {
     const k = bootPreset();
+    k.fs.writeFile('proc/sys/kernel/numa_balancing', '0\n'); // on by default: it would promote the hot set
     const p = k.tasks.get(await spawn(k, 'hotset size=1G threads=8 node=1'))!;
     const hotPages = (p.vma.pattern as HotsetPattern).hotPages;
     const first = p.vma.pt[0]!;
@@ -64,6 +65,7 @@ describe('accuracy (DAMON against the ground truth)', () => {
 
   it('sim/truth/rate reports the hot set’s true rate, matching the process rate × share', async () => {
     const k = bootPreset();
+    k.fs.writeFile('proc/sys/kernel/numa_balancing', '0\n'); // no scan stalls, no promotion
     const pid = await spawn(k, 'hotset size=64M hot=0.1 share=0.9 node=1');
     const p = k.tasks.get(pid)!;
     await advance(k, '1s');

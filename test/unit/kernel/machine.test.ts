@@ -10,6 +10,8 @@ describe('shipped presets', () => {
     ['cxl-2node', 2, 8, 32],
     ['2socket-cxl', 3, 32, 128],
     ['epyc-2node-256g', 2, 512, 256],
+    ['arm64-2node-128c', 2, 128, 256],
+    ['arm64-2node-128c-cxl', 3, 128, 384],
   ])('%s: %d nodes, %d CPUs, %d GiB, every cost constant sourced', (name, nodes, cpus, gib) => {
     const c = parseMachineConfig(preset(name));
     expect(c.nodes).toHaveLength(nodes);
@@ -22,6 +24,26 @@ describe('shipped presets', () => {
     const c = parseMachineConfig(preset('cxl-2node'));
     expect(c.nodes.map((n) => [n.kind, n.cpus.length])).toEqual([['dram', 8], ['cxl', 0]]);
     expect(c.distances).toEqual([[10, 20], [20, 10]]);
+  });
+});
+
+describe('CPU architecture and SPE', () => {
+  it.each([
+    ['cxl-2node', 'x86_64', false],
+    ['2socket-cxl', 'x86_64', false],
+    ['epyc-2node-256g', 'x86_64', false],
+    ['arm64-2node-128c', 'arm64', true],
+    ['arm64-2node-128c-cxl', 'arm64', true],
+  ])('%s: arch %s, SPE %s', (name, arch, spe) => {
+    const c = parseMachineConfig(preset(name));
+    expect(c.arch).toBe(arch);
+    expect(c.spe).toBe(spe);
+  });
+
+  it('the Arm presets name the batched-migration source machine', () => {
+    for (const name of ['arm64-2node-128c', 'arm64-2node-128c-cxl']) {
+      expect(parseMachineConfig(preset(name)).description).toMatch(/Xin Hao.*2023-02-08/);
+    }
   });
 });
 
@@ -44,6 +66,10 @@ describe('bad presets name the field', () => {
     ['unknown cost', (p) => { (p['costs'] as Record<string, unknown>)['bogus'] = { value: 1, unit: 'us', source: 'x' }; }, 'costs.bogus'],
     ['no nodes', (p) => { p['nodes'] = []; }, 'nodes'],
     ['first node not DRAM', (p) => { p['nodes'] = [nodes(p)[1], nodes(p)[0]]; }, 'nodes[0]'],
+    ['unknown arch', (p) => { p['arch'] = 'riscv'; }, 'arch'],
+    ['SPE on x86_64', (p) => { p['spe'] = true; }, 'spe'],
+    ['spe not a boolean', (p) => { p['arch'] = 'arm64'; p['spe'] = 'yes'; }, 'spe'],
+    ['cpuMHz zero', (p) => { p['cpuMHz'] = 0; }, 'cpuMHz'],
     ['swap size nonsense', (p) => { p['swapBytes'] = 'plenty'; }, 'swapBytes'],
     ['swap size not whole pages', (p) => { p['swapBytes'] = 5000; }, 'swapBytes'],
   ])('%s → %s', (_name, mutate, field) => {
@@ -57,7 +83,7 @@ describe('bad presets name the field', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).field.startsWith(field)).toBe(true);
-    expect((err as ConfigError).message).toMatch(/must|missing|twice|unknown|already|no CPUs|DRAM/);
+    expect((err as ConfigError).message).toMatch(/must|missing|twice|unknown|already|no CPUs|DRAM|Arm feature/);
   });
 });
 

@@ -1,7 +1,7 @@
 // /proc/sys/kernel tiering sysctls (spec kernel-files.md §4.1, §4.2, §4.4, §0.4, §7).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EACCES, EINVAL, EPERM, O_WRONLY, S_IFDIR, S_IFREG, type Cred } from '../../../src/kernfs/index.js';
+import { EACCES, EINVAL, ENOENT, EPERM, O_WRONLY, S_IFDIR, S_IFREG, type Cred } from '../../../src/kernfs/index.js';
 import { parseMachineConfig } from '../../../src/kernel/config/machine.js';
 import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
 import { errnoOf } from './boot.js';
@@ -10,13 +10,18 @@ const DIR = 'proc/sys/kernel';
 const NO_CAP: Cred = { uid: 0, capSysAdmin: false };
 const USER: Cred = { uid: 1000, capSysAdmin: false };
 
-function boot(overrides: Record<string, unknown> = {}): Kernel {
+function bootWith(overrides: Record<string, unknown> = {}): Kernel {
   const raw = { ...JSON.parse(readFileSync('presets/cxl-2node.json', 'utf8')), ...overrides };
   return bootKernel(parseMachineConfig(raw), { seed: 1 });
 }
 
+/** cxl-2node with SPE-capable Arm CPUs: the openEuler mem_sampling sysctls exist. */
+const SPE = { arch: 'arm64', spe: true };
+const boot = (overrides: Record<string, unknown> = {}) => bootWith(overrides);
+
 interface FileCase {
   file: string;
+  boot?: Record<string, unknown>;
   dflt: string;
   accepted: Array<[string, string]>; // [written, read back]
   rejected: Array<[rule: string, input: string]>;
@@ -40,6 +45,7 @@ const files: FileCase[] = [
   },
   {
     file: 'mem_sampling_enable',
+    boot: SPE,
     dflt: '0\n',
     accepted: [['1', '1\n'], ['0\n', '0\n']],
     rejected: [['2 is outside 0..1', '2'], ['-1', '-1'], ['junk', 'on']],
@@ -47,8 +53,9 @@ const files: FileCase[] = [
   },
 ];
 
-describe.each(files)('$file', ({ file, dflt, accepted, rejected, needsCap }) => {
+describe.each(files)('$file', ({ file, boot: overrides, dflt, accepted, rejected, needsCap }) => {
   const path = `${DIR}/${file}`;
+  const boot = () => bootWith(overrides);
 
   it('is a 0644 file of size 0 with the default value', () => {
     const k = boot();
@@ -122,6 +129,20 @@ describe('numa_balancing', () => {
 describe('numa_balancing_mem_sampling (openEuler revision A)', () => {
   const MS = `${DIR}/mem_sampling_enable`;
   const NBMS = `${DIR}/numa_balancing_mem_sampling`;
+  const boot = () => bootWith(SPE);
+
+  it.each(['cxl-2node', '2socket-cxl', 'epyc-2node-256g'])('%s has no SPE: both files are absent (ENOENT), as mem_sampling_init fails with -ENODEV', (name) => {
+    const k = bootKernel(parseMachineConfig(JSON.parse(readFileSync(`presets/${name}.json`, 'utf8'))), { seed: 1 });
+    expect(errnoOf(() => k.fs.stat(MS))).toBe(ENOENT);
+    expect(errnoOf(() => k.fs.stat(NBMS))).toBe(ENOENT);
+    expect(k.fs.readdir(DIR)).not.toContain('mem_sampling_enable');
+  });
+
+  it.each(['arm64-2node-128c', 'arm64-2node-128c-cxl'])('%s has SPE: both files exist, 0644, reading 0', (name) => {
+    const k = bootKernel(parseMachineConfig(JSON.parse(readFileSync(`presets/${name}.json`, 'utf8'))), { seed: 1 });
+    expect(k.fs.stat(MS).mode).toBe(S_IFREG | 0o644);
+    expect(k.fs.readFile(NBMS)).toBe('0\n');
+  });
 
   it('reads 0 by default; a write of 1 while sampling is off is accepted and has no effect', () => {
     const k = boot();
