@@ -108,19 +108,26 @@ export function parseNodeMeminfo(nid: number, text: string): NodeMem {
 }
 
 /**
- * The top tier's share of accesses from a placement file under sim/ (sim/placement,
- * sim/truth/placement): the first `key value` line whose key names the top tier and a share
- * (toptier_share, top_tier_pct, ...). A value ≤ 1 is a fraction, larger ones are percent.
+ * The top tier's share of all workloads' accesses from the simulator's ground truth
+ * (sim/truth/nodes: `# time_ms nid toptier pages access_share promote_per_s demote_per_s`, a
+ * line per node per sample): the newest sample's access shares summed over top-tier nodes.
+ * Undefined when the file has no sample yet or the shares are `-` (no access to share).
  */
 export function parseToptierPct(text: string): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^\s*([A-Za-z_.-]*top[_ -]?tier[A-Za-z_.-]*?(share|frac|fraction|pct|percent)[A-Za-z_.-]*)\s*[:=]?\s*([\d.]+)\s*(%?)/i.exec(line);
-    if (!m) continue;
-    const v = Number(m[3]);
-    if (!Number.isFinite(v)) continue;
-    return m[4] === '%' || /pct|percent/i.test(m[2]!) || v > 1 ? v : v * 100;
+  const rows = text
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.trim().split(/\s+/));
+  const last = rows[rows.length - 1]?.[0];
+  if (last === undefined) return undefined;
+  let pct = 0;
+  let known = false;
+  for (const [t, , top, , share] of rows) {
+    if (t !== last || share === undefined || share === '-') continue;
+    known = true;
+    if (top === '1') pct += Number(share) * 100;
   }
-  return undefined;
+  return known && Number.isFinite(pct) ? pct : undefined;
 }
 
 function damonState(mount: string): string {
@@ -166,10 +173,8 @@ export function takeSample(mount: string, wallMs: number): StatSample {
       return state === undefined ? [] : [{ pid, state, done: done ?? 0, total: total ?? 0 }];
     });
   let toptierPct: number | undefined;
-  for (const f of ['sim/placement', 'sim/truth/placement']) {
-    const text = readText(join(mount, f));
-    if (text !== undefined) toptierPct ??= parseToptierPct(text);
-  }
+  const truth = readText(join(mount, 'sim/truth/nodes'));
+  if (truth !== undefined) toptierPct = parseToptierPct(truth);
   return {
     wallMs,
     simNs: clock === undefined ? undefined : Number(clock.split(' ')[0]),

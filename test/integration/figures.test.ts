@@ -107,7 +107,7 @@ describe.skipIf(!HAS_FUSE)(`figures from a recorded session${HAS_FUSE ? '' : ` â
     expect(r.stdout).toMatch(/^exit 0\ntiersim stat: timeline of 12 samples drawn to /);
     const lines = readFileSync(join(out, 'stat.txt'), 'utf8').trimEnd().split('\n');
     expect(lines[0]).toMatch(/node0 MiB.*node1 MiB.*per second/);
-    expect(lines[1]!.trim().split(/\s+/)).toEqual(['time_s', 'free', 'used', 'free', 'used', 'promo', 'demo', 'migr', 'hint', 'damon', 'top%', 'progress']);
+    expect(lines[1]!.trim().split(/\s+/)).toEqual(['time_s', 'free', 'used', 'free', 'used', 'promo', 'demo', 'migr', 'hint', 'smpl', 'damon', 'top%', 'progress']);
     expect(lines).toHaveLength(14);
     // The 64 Ki pages moved show as a migration rate in some row.
     expect(lines.slice(3).some((l) => Number(l.trim().split(/\s+/)[7]?.replace(/k$/, '000')) > 0)).toBe(true);
@@ -121,7 +121,7 @@ describe.skipIf(!HAS_FUSE)(`figures from a recorded session${HAS_FUSE ? '' : ` â
     const r = await run(process.execPath, [TIERSIM, 'stat', '--mount', M, '--count', '2', '--interval', '100ms', '--csv'], { timeoutMs: 30_000 });
     expect(r.code).toBe(0);
     const [head, ...rows] = r.stdout.trimEnd().split('\n');
-    expect(head).toBe('time_s,node0_free_mib,node0_used_mib,node1_free_mib,node1_used_mib,promo_per_s,demo_per_s,migr_per_s,hint_per_s,damon,toptier_pct,processes');
+    expect(head).toBe('time_s,node0_free_mib,node0_used_mib,node1_free_mib,node1_used_mib,promo_per_s,demo_per_s,migr_per_s,hint_per_s,smpl_per_s,damon,toptier_pct,processes');
     expect(rows).toHaveLength(2);
   });
 });

@@ -85,16 +85,14 @@ describe('tiersim stat', () => {
   });
 
   it.each([
-    ['toptier_share 0.75', 75],
-    ['top_tier_pct 62.5', 62.5],
-    ['# placement\nnodes 2\ntoptier_access_fraction: 0.5', 50],
-    ['TopTier_Pct=80%', 80],
-    ['toptier_share=0.8', 80],
-    ['hot_pages_in_dram 12', undefined],
-  ])('placement %j → top%% %s', (text, pct) => expect(parseToptierPct(text)).toBe(pct));
+    ['# time_ms nid toptier pages access_share promote_per_s demote_per_s\n1000 0 1 10 0.2500 0.0 0.0\n1000 1 0 30 0.7500 0.0 0.0\n2000 0 1 20 0.6000 5.0 0.0\n2000 1 0 20 0.4000 0.0 0.0\n', 60],
+    ['# time_ms nid toptier pages access_share promote_per_s demote_per_s\n1000 0 1 10 0.2500 0.0 0.0\n1000 1 0 30 0.7500 0.0 0.0\n1000 2 1 0 0.0000 0.0 0.0\n', 25],
+    ['# time_ms nid toptier pages access_share promote_per_s demote_per_s\n1000 0 1 0 - 0.0 0.0\n1000 1 0 0 - 0.0 0.0\n', undefined],
+    ['# time_ms nid toptier pages access_share promote_per_s demote_per_s\n', undefined],
+  ])('sim/truth/nodes %j → top%% %s (newest sample, top-tier nodes summed)', (text, pct) => expect(parseToptierPct(text)).toBe(pct));
 
-  it('the top-tier share comes from sim/placement when that file exists', () => {
-    expect(takeSample(machine(1e9, vm0, { 'sim/placement': 'toptier_share 0.9\n' }), 0).toptierPct).toBe(90);
+  it('the top-tier share comes from sim/truth/nodes when that file exists', () => {
+    expect(takeSample(machine(1e9, vm0, { 'sim/truth/nodes': '# time_ms nid toptier pages access_share promote_per_s demote_per_s\n1000 0 1 5 0.9000 0.0 0.0\n1000 1 0 5 0.1000 0.0 0.0\n' }), 0).toptierPct).toBe(90);
     expect(a.toptierPct).toBeUndefined();
   });
 
