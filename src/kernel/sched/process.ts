@@ -131,6 +131,11 @@ export class Process {
   }
 
   /** Current accesses per ns (0 while stalled or finished). */
+  /** Accesses per ns while running: the current segment's rate, a stall in progress ignored. */
+  get runningRate(): number {
+    return this.alive ? this.segs[this.segs.length - 1]!.rate : 0;
+  }
+
   get rate(): number {
     if (!this.alive) return 0;
     const s = this.segs[this.segs.length - 1]!;

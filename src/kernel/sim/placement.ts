@@ -22,7 +22,7 @@ interface Sample {
 
 /** Fraction with 4 decimals, "-" when undefined (no pages of that kind). */
 function frac(num: number, den: number): string {
-  return den > 0 ? (num / den).toFixed(4) : '-';
+  return den > 0 ? (Math.max(0, num) / den).toFixed(4) : '-'; // float drift of a node's emptied weight must not print -0.0000
 }
 
 export class PlacementTruth {
@@ -73,7 +73,7 @@ export class PlacementTruth {
     for (const p of k.tasks.list()) {
       if (!p.alive) continue;
       procs.push({ pid: p.pid, line: this.processLine(p, t, dt, nodePages, nodeAccess) });
-      totalAccess += p.rate;
+      totalAccess += p.runningRate; // a sample that lands in a stall still splits the workload's accesses
     }
     let nodes = '';
     for (const nid of nodeIds) {
@@ -114,7 +114,7 @@ export class PlacementTruth {
       });
     }
     // This process's accesses per ns, split by node in proportion to the weight there.
-    for (const vma of p.mm.vmas) vma.nodeWeight.forEach((w, nid) => nodeAccess.set(nid, (nodeAccess.get(nid) ?? 0) + (weight > 0 ? (p.rate * w) / weight : 0)));
+    for (const vma of p.mm.vmas) vma.nodeWeight.forEach((w, nid) => nodeAccess.set(nid, (nodeAccess.get(nid) ?? 0) + (weight > 0 ? (p.runningRate * w) / weight : 0)));
     const migrated = nb.task(p.pid)?.pagesMigrated ?? 0;
     const mPerS = (migrated - (this.lastMigrated.get(p.pid) ?? 0)) / dt;
     this.lastMigrated.set(p.pid, migrated);

@@ -78,3 +78,24 @@ describe('sim/truth/placement and nodes', () => {
     expect(rows(k.fs.readFile('sim/truth/placement')).map((r) => r[0])).toEqual(['1000', '2000', '5500', '6000']);
   });
 });
+
+describe('sim/truth/nodes access shares under NUMA balancing', () => {
+  it('every sample splits the accesses among the nodes (sum 1, none negative), even when it lands in a hint-fault stall', async () => {
+    const k = bootPreset();
+    k.fs.writeFile('proc/sys/kernel/numa_balancing', '2\n');
+    await spawn(k, 'hotset size=256M node=1');
+    await advance(k, '3s');
+    const byTime = new Map<string, number>();
+    for (const r of rows(k.fs.readFile('sim/truth/nodes'))) {
+      expect(r[4]).not.toBe('-');
+      expect(Number(r[4])).toBeGreaterThanOrEqual(0);
+      expect(r[4]!.startsWith('-')).toBe(false);
+      byTime.set(r[0]!, (byTime.get(r[0]!) ?? 0) + Number(r[4]));
+    }
+    expect(byTime.size).toBe(3);
+    for (const sum of byTime.values()) expect(sum).toBeCloseTo(1, 3);
+    // the promoted hot set's accesses end up served by the top tier (node 0)
+    const last = rows(k.fs.readFile('sim/truth/nodes')).filter((r) => r[0] === '3000' && r[2] === '1');
+    expect(Number(last[0]![4])).toBeGreaterThan(0.9);
+  });
+});
