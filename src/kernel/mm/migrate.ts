@@ -474,14 +474,14 @@ function blockByIndex(blocks: readonly MemoryBlock[], index: number): MemoryBloc
   return blocks[lo]!;
 }
 
+/** Block indices fit below 2^20 (128 TiB of 128 MiB blocks): a (src, dst, lru) key stays < 2^53. */
+const LRU_KEY_BLOCKS = 1 << 20;
+
 /**
  * What a run of single-folio migrations by a kernel thread leaves to settle once per clock
  * event rather than once per folio: frames to free, anon LRU counters to move, and each
  * process's new speed with the stall its shootdown IPIs caused (Migrator.settle).
  */
-/** Block indices fit below 2^20 (128 TiB of 128 MiB blocks): a (src, dst, lru) key stays < 2^53. */
-const LRU_KEY_BLOCKS = 1 << 20;
-
 export class FolioMigrations {
   moved = 0;
   failed = 0;
