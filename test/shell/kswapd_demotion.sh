@@ -63,6 +63,10 @@ pressure_round() { # $1: what opts in to demotion
 }
 
 saved_de=$(cat "$DE")
+# NUMA balancing (on by default) would promote the hot pages that spilled to node 1 back.
+NB=$KSYSCTL/numa_balancing
+saved_nb=$(cat "$NB")
+echo 0 >"$NB"
 echo 1 >"$DE"
 pressure_round demotion_enabled
 [ "$(vm pgdemote_kswapd)" -gt 0 ] && pass "/proc/vmstat pgdemote_kswapd $(vm pgdemote_kswapd)" || fail "/proc/vmstat pgdemote_kswapd is 0"
@@ -83,4 +87,5 @@ if [ -e "$MP" ]; then
 	echo "$saved_mp" >"$MP"
 fi
 echo "$saved_de" >"$DE"
+echo "$saved_nb" >"$NB"
 finish
