@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // tiersim benchmarks: print figures, never fail on a timing. Needs `npm run build` first.
-//   node scripts/bench/run.js [boot|kernfs|fuse|frames|spawn|migrate|abench|damon|reap|phases|truth|kmmscand|figures ...]   (default: all)
+//   node scripts/bench/run.js [boot|kernfs|fuse|frames|spawn|migrate|abench|damon|reap|phases|truth|kmmscand|figures|perf ...]   (default: all)
 import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -128,3 +128,5 @@ const { kmmscandBench } = await import('./kmmscand.js');
 if (all || which.includes('kmmscand')) await kmmscandBench({ preset, bootKernel })();
 const { figureBenches } = await import('./figures.js');
 if (all || which.includes('figures')) await figureBenches({ root }).figures();
+const { perfBench } = await import('./perf.js');
+if (all || which.includes('perf')) await perfBench({ root })();
