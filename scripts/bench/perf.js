@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const SECONDS = Number(process.env.TIERSIM_BENCH_SECONDS ?? 1.5);
-const CATS = Number(process.env.TIERSIM_BENCH_CATS ?? 300);
+const CATS = Number(process.env.TIERSIM_BENCH_CATS ?? 100);
 const READERS = 32;
 /** A static sysfs attribute at depth 6 below the mount root. */
 const ATTR = 'sys/devices/system/node/node0/cpulist';
@@ -132,7 +132,10 @@ export function perfBench({ root }) {
       const tmpfsCat = catLoop(tmpfsFile, CATS);
       row('cat   tmpfs file', `${((tmpfsCat / CATS) * 1e6).toFixed(0).padStart(8)} µs per cat`);
       // Each variant of the mount: [label, extra `tiersim mount` arguments].
-      const variants = [['mount', []]];
+      const variants = [
+        ['uncached', ['--no-kernel-cache']],
+        ['cached', []],
+      ];
       const results = [];
       for (const [label, args] of variants) {
         const mnt = join(work, `mnt-${label}`);
@@ -156,6 +159,8 @@ export function perfBench({ root }) {
       if (results.length === 2) {
         const [before, after] = results;
         row(`ratio ${after.label} / ${before.label}: single-reader rate`, `${(after.one / before.one).toFixed(2)}x`);
+        row(`ratio ${after.label} / ${before.label}: ${READERS} readers`, `${(after.many / before.many).toFixed(2)}x`);
+        row(`ratio ${after.label} / ${before.label}: cat loop time`, `${(after.cat / before.cat).toFixed(2)}x`);
       }
     } finally {
       rmSync(tmpfsFile, { force: true });

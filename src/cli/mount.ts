@@ -22,6 +22,8 @@ export interface MountArgs {
   readonly seed: number;
   readonly speed: number;
   readonly allowOther: boolean;
+  /** Host kernel caching of the static tree's lookups and attributes (default on). */
+  readonly kernelCache?: boolean;
   readonly damonAbi?: DamonAbi;
 }
 
@@ -81,7 +83,7 @@ export async function runMount(args: MountArgs): Promise<void> {
     yieldToHost: () => new Promise((r) => setImmediate(r)),
   });
   const extras = new StaticDir();
-  const mount = new FuseMount(servedTree(kernel, extras), dir, { allowOther: args.allowOther });
+  const mount = new FuseMount(servedTree(kernel, extras), dir, { allowOther: args.allowOther, kernelCache: args.kernelCache });
   try {
     await mount.mount();
   } catch (err) {
