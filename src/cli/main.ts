@@ -47,11 +47,12 @@ async function main(argv: string[]): Promise<void> {
           .option('seed', { type: 'number', default: 1, describe: 'PRNG seed: same seed, config and inputs give the same results' })
           // type 'string': yargs would parse 2020 and 5.15 as numbers, which then match no choice.
           .option('damon-abi', { type: 'string', choices: DAMON_ABIS, default: 'union' as DamonAbi, describe: 'DAMON debugfs generation: the 2020 series plus later names (union), or exactly one' })
-          .option('allow-other', { type: 'boolean', default: false, describe: 'let other users enter the mount (allow_other; needs user_allow_other in /etc/fuse.conf for non-root)' }),
+          .option('allow-other', { type: 'boolean', default: false, describe: 'let other users enter the mount (allow_other; needs user_allow_other in /etc/fuse.conf for non-root)' })
+          .option('kernel-cache', { type: 'boolean', default: true, describe: 'let the host kernel cache lookups and attributes of the static tree (volatile subtrees are served uncached); --no-kernel-cache sends every lookup to the server' }),
       async (a) => {
         if (!Number.isInteger(a.seed) || a.seed < 0) throw new CliError('--seed must be a non-negative integer', 2);
         if (!(a.speed > 0)) throw new CliError('--speed must be a positive number', 2);
-        await runMount({ dir: a.dir, machine: a.machine, clock: a.clock, seed: a.seed, speed: a.speed, allowOther: a['allow-other'], damonAbi: a['damon-abi'] as DamonAbi });
+        await runMount({ dir: a.dir, machine: a.machine, clock: a.clock, seed: a.seed, speed: a.speed, allowOther: a['allow-other'], kernelCache: a['kernel-cache'], damonAbi: a['damon-abi'] as DamonAbi });
       },
     )
     .command(

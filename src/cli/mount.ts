@@ -22,6 +22,8 @@ export interface MountArgs {
   readonly seed: number;
   readonly speed: number;
   readonly allowOther: boolean;
+  /** Host kernel caching of the static tree's lookups and attributes (default on). */
+  readonly kernelCache?: boolean;
   readonly damonAbi?: DamonAbi;
 }
 
@@ -62,7 +64,7 @@ async function selfTest(mountpoint: string, extras: StaticDir): Promise<void> {
 
 function describeMountError(err: Error, dir: string): CliError {
   if (/Mountpoint in use/.test(err.message)) {
-    return new CliError(`${dir} is already a mount point (a running tiersim?). Stop that one first (Ctrl-C in its terminal, or 'fusermount -u ${dir}'), or mount somewhere else.`);
+    return new CliError(`${dir} is already a mount point (a running tiersim?). Stop that one first (Ctrl-C in its terminal, or 'fusermount -uz ${dir}'), or mount somewhere else.`);
   }
   if (/not a directory/i.test(err.message)) return new CliError(`${dir} is not a directory`);
   return new CliError(`mounting ${dir} failed: ${err.message}. Is FUSE available (/dev/fuse, libfuse2, fusermount)? Run 'npm run setup' as root.`);
@@ -81,7 +83,7 @@ export async function runMount(args: MountArgs): Promise<void> {
     yieldToHost: () => new Promise((r) => setImmediate(r)),
   });
   const extras = new StaticDir();
-  const mount = new FuseMount(servedTree(kernel, extras), dir, { allowOther: args.allowOther });
+  const mount = new FuseMount(servedTree(kernel, extras), dir, { allowOther: args.allowOther, kernelCache: args.kernelCache });
   try {
     await mount.mount();
   } catch (err) {
@@ -110,7 +112,7 @@ export async function runMount(args: MountArgs): Promise<void> {
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
     // Keep the process alive (fuse-native's handles do not), and exit when someone else
-    // unmounted us (`fusermount -u DIR`): a server without its mount serves nobody.
+    // unmounted us (`fusermount -uz DIR`): a server without its mount serves nobody.
     watch = () => {
       if (stopping || !selfTested) return;
       const m = mountAt(dir);

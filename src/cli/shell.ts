@@ -121,7 +121,8 @@ while [ $# -gt 0 ]; do
       shift 3
       if [ -d "$src" ]; then kind=d; else kind=f; fi
       ensure_target "$dst" "$kind"
-      mount --bind "$src" "$dst" || die "cannot bind $src over $dst"
+      # --rbind: the tree's uncached subtrees are mounts stacked inside it (DESIGN.md §3)
+      mount --rbind "$src" "$dst" || die "cannot bind $src over $dst"
       ;;
     debugfs)
       # damo (>= 2.1.9) finds debugfs by an fstype "debugfs" line in /proc/mounts: mount a real

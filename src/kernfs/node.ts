@@ -81,6 +81,13 @@ export interface KDir {
   list(): readonly string[];
   /** One child by name, or undefined. Must be cheap: getattr calls it on every path step. */
   lookup(name: string): KNode | undefined;
+  /**
+   * Names below this directory may vanish or change while the machine runs (a process reaped,
+   * a DAMON context removed, a memory tier emptied). A transport that lets the host kernel
+   * cache lookups and attributes must serve this subtree without that cache (DESIGN.md §3);
+   * names that only ever appear need no flag, as negative lookups are never cached.
+   */
+  readonly volatile?: boolean;
 }
 
 export type KNode = KFile | KLink | KDir;
@@ -118,6 +125,8 @@ export function symlink(target: string | (() => string)): KLink {
 export class StaticDir implements KDir {
   readonly type = 'dir' as const;
   private readonly children = new Map<string, KNode>();
+  /** Children are deleted at runtime (KDir.volatile); set by the subsystem that deletes them. */
+  volatile = false;
 
   constructor(
     entries: Record<string, KNode> = {},
@@ -170,8 +179,10 @@ export function dynamicDir(spec: {
   lookup: (name: string) => KNode | undefined;
   mode?: number;
   fs?: FsKind;
+  /** Names may vanish (KDir.volatile). */
+  volatile?: boolean;
 }): KDir {
-  return { type: 'dir', mode: spec.mode ?? 0o755, fs: spec.fs, list: spec.list, lookup: spec.lookup };
+  return { type: 'dir', mode: spec.mode ?? 0o755, fs: spec.fs, list: spec.list, lookup: spec.lookup, volatile: spec.volatile };
 }
 
 /**
@@ -185,6 +196,7 @@ export function overlayDir(upper: KDir, lower: KDir): KDir {
     type: 'dir',
     mode: upper.mode,
     fs: upper.fs ?? lower.fs,
+    volatile: upper.volatile || lower.volatile,
     list() {
       const names = [...upper.list()];
       const seen = new Set(names);
@@ -215,6 +227,9 @@ function liveSubdir(parent: KDir, name: string): KDir {
     },
     get fs() {
       return now()?.fs;
+    },
+    get volatile() {
+      return now()?.volatile;
     },
     list: () => now()?.list() ?? [],
     lookup: (n) => now()?.lookup(n),

@@ -251,6 +251,27 @@ export class Kernfs {
     trace('setattr %s %j', path, change);
   }
 
+  /**
+   * Paths (no leading '/') of the outermost volatile directories (KDir.volatile): the subtrees a
+   * caching transport must serve uncached. Walks every directory outside them once, following
+   * no symlink; call it after the tree is built.
+   */
+  volatileDirs(): string[] {
+    const found: string[] = [];
+    const visit = (d: KDir, path: string) => {
+      for (const name of d.list()) {
+        const child = d.lookup(name);
+        if (child?.type !== 'dir') continue;
+        const p = path === '' ? name : `${path}/${name}`;
+        if (child.volatile) found.push(p);
+        else visit(child, p);
+      }
+    };
+    if (this.root.volatile) return [''];
+    visit(this.root, '');
+    return found;
+  }
+
   readdir(path: string, cred: Cred = ROOT): readonly string[] {
     const node = this.resolve(path, cred);
     if (node.type !== 'dir') throw ENOTDIR;

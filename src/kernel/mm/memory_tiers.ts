@@ -98,6 +98,7 @@ export function registerMemoryTiers(k: Kernel): void {
   k.dir('sys/devices/virtual').set(
     'memory_tiering',
     dynamicDir({
+      volatile: true, // a tier whose last node goes offline is removed
       list: () => [...tiers.tiers().keys()].map((t) => `memory_tier${t}`),
       lookup: (name) => {
         const id = indexOfName(name, 'memory_tier');

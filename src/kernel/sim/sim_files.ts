@@ -83,6 +83,7 @@ function formatMigrateStats(s: MigrateStats): string {
 export function registerSimFiles(k: Kernel): void {
   const sim = k.dir('sim');
   const procs = dynamicDir({
+    volatile: true, // processes are reaped
     list: () => k.tasks.list().map((p) => String(p.pid)),
     lookup: (name) => {
       const pid = indexOfName(name); // a pid, exactly as procfs names it (name_to_int)

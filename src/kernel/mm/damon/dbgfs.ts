@@ -45,6 +45,7 @@ export class DamonDbgfs {
     readonly abi: DamonAbi,
   ) {
     this.dir = subdir(debugfsRoot(k), 'damon', 0o755);
+    this.dir.volatile = true; // rm_contexts deletes context directories
     this.contexts.set('', this.newCtx());
   }
 
