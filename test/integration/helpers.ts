@@ -2,6 +2,7 @@
 // main thread, so the serving process must never be the one reading), wait for `mounted at`,
 // and run bash against the mount the way a user would.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,6 +191,29 @@ export async function stopMount(server: Server | undefined): Promise<void> {
   await server.stop();
   const parent = join(server.dir, '..');
   if (!isMounted(server.dir) && existsSync(parent) && statSync(parent).isDirectory()) rmSync(parent, { recursive: true, force: true });
+}
+
+/**
+ * A mount for one describe block: started before its tests, stopped after them. `sh` runs bash
+ * with $M set to the mount point.
+ */
+export function useMount(args: readonly string[] = []): { readonly dir: string; readonly server: Server | undefined; sh(script: string): Promise<RunResult> } {
+  let server: Server | undefined;
+  beforeAll(async () => {
+    server = await startMount(args);
+  });
+  afterAll(async () => {
+    await stopMount(server);
+  });
+  return {
+    get dir() {
+      return server?.dir ?? '';
+    },
+    get server() {
+      return server;
+    },
+    sh: (script) => bash(script, { env: { M: server?.dir ?? '' }, timeoutMs: 60_000 }),
+  };
 }
 
 /** Expand a kernel range list ("0-2,5") into numbers. */

@@ -4,7 +4,7 @@
 // stays alive; and `tiersim advance`, which slices a long advance so SIGINT stops it.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_FUSE, NO_FUSE_REASON, TIERSIM, bash, run, startMount, stopMount, type Server } from './helpers.js';
+import { HAS_FUSE, NO_FUSE_REASON, TIERSIM, bash, run, startMount, stopMount, useMount, type Server } from './helpers.js';
 
 /** The guard's bound for "no stall": a request is answered within 100 ms of wall time. */
 const NO_STALL_MS = 100;
@@ -162,17 +162,8 @@ describe.skipIf(!HAS_FUSE)(`hostile input never stalls the mount${HAS_FUSE ? '' 
 });
 
 describe.skipIf(!HAS_FUSE)(`a realtime mount keeps time with event-heavy workloads${HAS_FUSE ? '' : ` — ${NO_FUSE_REASON}`}`, () => {
-  let server: Server | undefined;
-  let M = '';
-  const sh = (script: string) => bash(script, { env: { M }, timeoutMs: 60_000 });
-
-  beforeAll(async () => {
-    server = await startMount(['--clock', 'realtime']); // the last --clock wins
-    M = server.dir;
-  });
-  afterAll(async () => {
-    await stopMount(server);
-  });
+  const mount = useMount(['--clock', 'realtime']); // the last --clock wins
+  const sh = mount.sh;
 
   it('hotset phase=1ns is EINVAL with the bound in dmesg; at phase=1ms over 1 GiB the clock still follows the wall clock', async () => {
     const bad = await sh('echo "hotset size=1G phase=1ns" > "$M/sim/spawn"; tail -n1 "$M/sim/dmesg"');
@@ -185,6 +176,6 @@ describe.skipIf(!HAS_FUSE)(`a realtime mount keeps time with event-heavy workloa
     // Two seconds of wall time are about 2,000 phase moves; time keeps flowing (a loaded
     // 2-core machine may lag, never stop).
     expect(b - a).toBeGreaterThan(0.5e9);
-    expect(server!.alive).toBe(true);
+    expect(mount.server!.alive).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_FUSE, NO_FUSE_REASON, TIERSIM, bash, run, startMount, stopMount, tempDir, type Server } from './helpers.js';
+import { HAS_FUSE, NO_FUSE_REASON, TIERSIM, bash, run, startMount, stopMount, tempDir, useMount, type Server } from './helpers.js';
 
 const GiB_KB = 1024 * 1024;
 
@@ -121,17 +121,8 @@ describe.skipIf(!HAS_FUSE)(`sim/ control files${HAS_FUSE ? '' : ` — ${NO_FUSE_
 });
 
 describe.skipIf(!HAS_FUSE)(`sim/ on a realtime clock${HAS_FUSE ? '' : ` — ${NO_FUSE_REASON}`}`, () => {
-  let server: Server | undefined;
-  let M = '';
-  const sh = (script: string) => bash(script, { env: { M }, timeoutMs: 60_000 });
-
-  beforeAll(async () => {
-    server = await startMount(['--clock', 'realtime']); // the last --clock wins
-    M = server.dir;
-  });
-  afterAll(async () => {
-    await stopMount(server);
-  });
+  const mount = useMount(['--clock', 'realtime']); // the last --clock wins
+  const sh = mount.sh;
 
   it('the clock follows the wall clock and never runs ahead of it', async () => {
     const r = await sh('w0=$(date +%s%N); a=$(cut -d" " -f1 "$M/sim/clock"); sleep 1; b=$(cut -d" " -f1 "$M/sim/clock"); w1=$(date +%s%N); echo "$a $b $w0 $w1"; cat "$M/sim/clock"');
