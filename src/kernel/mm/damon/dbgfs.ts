@@ -39,6 +39,8 @@ interface DbgfsCtx {
 export class DamonDbgfs {
   readonly contexts = new Map<string, DbgfsCtx>();
   readonly dir: StaticDir;
+  /** Other front ends' "a kdamond runs" (sysfs.ts): debugfs starts exclusively (damon_start). */
+  readonly otherRunning: Array<() => boolean> = [];
 
   constructor(
     readonly k: Kernel,
@@ -334,6 +336,7 @@ export function registerDamonDbgfs(k: Kernel): void {
         const word = input.trim().split(/\s+/)[0] ?? '';
         if (word === 'on') {
           if (d.running) throw EBUSY; // already monitoring
+          if (d.otherRunning.some((r) => r())) throw EBUSY; // exclusive damon_start while sysfs DAMON runs
           startAll();
         } else if (word === 'off') {
           if (!d.running) throw EPERM; // nothing to stop

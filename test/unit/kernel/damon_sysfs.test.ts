@@ -1,0 +1,330 @@
+// /sys/kernel/mm/damon/admin (spec/kernel-files.md §2): tree, modes, defaults, nr_* rebuilds,
+// kstrto parsing and errnos, and the state commands' rules, table driven.
+import { describe, expect, it } from 'vitest';
+import { EBUSY, EINVAL, EPERM, ERANGE, type KernelError } from '../../../src/kernfs/index.js';
+import type { Kernel } from '../../../src/kernel/kernel.js';
+import { biggestSystemRam } from '../../../src/kernel/mm/damon/paddr.js';
+import { damonSysfs } from '../../../src/kernel/mm/damon/sysfs.js';
+import { advance, bootPreset, errnoOf, spawn } from './boot.js';
+
+const A = 'sys/kernel/mm/damon/admin/kdamonds';
+const K0 = `${A}/0`;
+const C0 = `${K0}/contexts/0`;
+const read = (k: Kernel, f: string) => k.fs.readFile(f);
+const write = (k: Kernel, f: string, text: string) => k.fs.writeFile(f, text);
+const fails = (k: Kernel, f: string, text: string) => errnoOf(() => write(k, f, text)) as KernelError | undefined;
+const UL = '18446744073709551615';
+
+/** One kdamond, one context, `nrTargets` targets (usage.rst's first steps). */
+function setup(k: Kernel, nrTargets = 1, kd = 0): string {
+  const c = `${A}/${kd}/contexts/0`;
+  write(k, `${A}/${kd}/contexts/nr_contexts`, '1\n');
+  write(k, `${c}/targets/nr_targets`, `${nrTargets}\n`);
+  return c;
+}
+
+describe('tree, modes and defaults', () => {
+  it('admin/kdamonds holds only nr_kdamonds (0) at boot', () => {
+    const k = bootPreset();
+    expect([...k.fs.readdir('sys/kernel/mm/damon')]).toEqual(['admin']);
+    expect([...k.fs.readdir(A)]).toEqual(['nr_kdamonds']);
+    expect(read(k, `${A}/nr_kdamonds`)).toBe('0\n');
+  });
+
+  it('every file of a kdamond with one context, target and region: mode, size 4096 and default', () => {
+    const k = bootPreset();
+    write(k, `${A}/nr_kdamonds`, '1\n');
+    setup(k);
+    write(k, `${C0}/targets/0/regions/nr_regions`, '1\n');
+    const table: Array<[string, number, string]> = [
+      [`${A}/nr_kdamonds`, 0o600, '1\n'],
+      [`${K0}/state`, 0o600, 'off\n'],
+      [`${K0}/pid`, 0o400, '-1\n'],
+      [`${K0}/contexts/nr_contexts`, 0o600, '1\n'],
+      [`${C0}/avail_operations`, 0o400, 'vaddr\npaddr\n'],
+      [`${C0}/operations`, 0o600, 'vaddr\n'],
+      [`${C0}/monitoring_attrs/intervals/sample_us`, 0o600, '5000\n'],
+      [`${C0}/monitoring_attrs/intervals/aggr_us`, 0o600, '100000\n'],
+      [`${C0}/monitoring_attrs/intervals/update_us`, 0o600, '60000000\n'],
+      [`${C0}/monitoring_attrs/nr_regions/min`, 0o600, '10\n'],
+      [`${C0}/monitoring_attrs/nr_regions/max`, 0o600, '1000\n'],
+      [`${C0}/targets/nr_targets`, 0o600, '1\n'],
+      [`${C0}/targets/0/pid_target`, 0o600, '0\n'],
+      [`${C0}/targets/0/regions/nr_regions`, 0o600, '1\n'],
+      [`${C0}/targets/0/regions/0/start`, 0o600, '0\n'],
+      [`${C0}/targets/0/regions/0/end`, 0o600, '0\n'],
+    ];
+    for (const [path, mode, text] of table) {
+      expect(k.fs.stat(path), path).toMatchObject({ mode: 0o100000 | mode, size: 4096 });
+      expect(read(k, path), path).toBe(text);
+    }
+    for (const d of [K0, `${K0}/contexts`, C0, `${C0}/monitoring_attrs`, `${C0}/monitoring_attrs/intervals`, `${C0}/targets/0/regions/0`]) {
+      expect(k.fs.stat(d).mode, d).toBe(0o040755);
+    }
+  });
+});
+
+describe('nr_* files: kstrtoint, negative EINVAL, (re)create 0..N-1 with defaults', () => {
+  const nrFiles: Array<[string, string, string]> = [
+    // [nr file, a child's file that holds state, that child's default]
+    [`${A}/nr_kdamonds`, `${A}/0/contexts/nr_contexts`, '0\n'],
+    [`${K0}/contexts/nr_contexts`, `${C0}/operations`, 'vaddr\n'],
+    [`${C0}/targets/nr_targets`, `${C0}/targets/0/pid_target`, '0\n'],
+    [`${C0}/targets/0/regions/nr_regions`, `${C0}/targets/0/regions/0/end`, '0\n'],
+  ];
+  const prepare = (k: Kernel) => {
+    write(k, `${A}/nr_kdamonds`, '1\n');
+    setup(k);
+    write(k, `${C0}/targets/0/regions/nr_regions`, '1\n');
+  };
+  const stateOf: Record<string, string> = {
+    [`${A}/0/contexts/nr_contexts`]: '1\n',
+    [`${C0}/operations`]: 'paddr\n',
+    [`${C0}/targets/0/pid_target`]: '7\n',
+    [`${C0}/targets/0/regions/0/end`]: '4096\n',
+  };
+
+  it.each([
+    ['-1', EINVAL],
+    ['abc', EINVAL],
+    ['', EINVAL],
+    ['1 2', EINVAL],
+    ['2147483648', ERANGE],
+    ['0x1', undefined],
+    ['+1', undefined],
+  ] as const)('%j → %s, and bad input changes nothing', (input, errno) => {
+    for (const [nr, child] of nrFiles) {
+      const k = bootPreset();
+      prepare(k);
+      if (!nr.endsWith('nr_contexts')) write(k, child, stateOf[child]!);
+      expect(fails(k, nr, `${input}\n`), nr).toBe(errno);
+      if (errno) expect(read(k, nr)).toBe('1\n');
+      else expect(read(k, nr)).toBe('1\n');
+    }
+  });
+
+  it.each(nrFiles)('%s: writing the same number again resets %s to %j; 0 removes the directory', (nr, child, def) => {
+    const k = bootPreset();
+    prepare(k);
+    write(k, child, stateOf[child]!);
+    expect(read(k, child)).toBe(stateOf[child]);
+    write(k, nr, '1\n');
+    expect(read(k, child)).toBe(def);
+    const many = nr.endsWith('nr_contexts') ? ['0'] : ['0', '1', '2'];
+    write(k, nr, `${many.length}\n`);
+    const parent = nr.slice(0, nr.lastIndexOf('/'));
+    expect([...k.fs.readdir(parent)].filter((n) => /^\d+$/.test(n))).toEqual(many);
+    write(k, nr, '0\n');
+    expect([...k.fs.readdir(parent)].filter((n) => /^\d+$/.test(n))).toEqual([]);
+    expect(errnoOf(() => k.fs.stat(`${parent}/0`))).toBeDefined();
+  });
+
+  it.each([['2', EINVAL], ['1', undefined], ['0', undefined]] as const)('nr_contexts %s → %s (0 or 1 only)', (input, errno) => {
+    const k = bootPreset();
+    write(k, `${A}/nr_kdamonds`, '1\n');
+    expect(fails(k, `${K0}/contexts/nr_contexts`, `${input}\n`)).toBe(errno);
+    expect(read(k, `${K0}/contexts/nr_contexts`)).toBe(errno ? '0\n' : `${input}\n`);
+  });
+});
+
+describe('value files: kstrtoul/kstrtoint, any parse failure EINVAL, no range check at write', () => {
+  const ulFiles = ['monitoring_attrs/intervals/sample_us', 'monitoring_attrs/intervals/aggr_us', 'monitoring_attrs/intervals/update_us', 'monitoring_attrs/nr_regions/min', 'monitoring_attrs/nr_regions/max', 'targets/0/regions/0/start', 'targets/0/regions/0/end'];
+  it.each([
+    ['0x10', '16\n'],
+    ['010', '8\n'],
+    [UL, `${UL}\n`],
+    ['18446744073709551616', EINVAL], // ERANGE from kstrtoul, returned as EINVAL
+    ['-1', EINVAL],
+    ['1.5', EINVAL],
+    ['', EINVAL],
+  ] as const)('kstrtoul files: %j → %j', (input, want) => {
+    const k = bootPreset();
+    write(k, `${A}/nr_kdamonds`, '1\n');
+    setup(k);
+    write(k, `${C0}/targets/0/regions/nr_regions`, '1\n');
+    for (const f of ulFiles) {
+      const before = read(k, `${C0}/${f}`);
+      const err = fails(k, `${C0}/${f}`, `${input}\n`);
+      if (typeof want === 'string') expect(read(k, `${C0}/${f}`), f).toBe(want);
+      else {
+        expect(err, f).toBe(want);
+        expect(read(k, `${C0}/${f}`), f).toBe(before);
+      }
+    }
+  });
+
+  it.each([
+    ['123', '123\n'],
+    ['-5', '-5\n'],
+    ['0x10', '16\n'],
+    ['2147483648', EINVAL],
+    ['x', EINVAL],
+  ] as const)('pid_target (kstrtoint): %j → %j', (input, want) => {
+    const k = bootPreset();
+    write(k, `${A}/nr_kdamonds`, '1\n');
+    setup(k);
+    const f = `${C0}/targets/0/pid_target`;
+    const err = fails(k, f, `${input}\n`);
+    if (typeof want === 'string') expect(read(k, f)).toBe(want);
+    else {
+      expect(err).toBe(want);
+      expect(read(k, f)).toBe('0\n');
+    }
+  });
+
+  it.each([
+    ['vaddr', 'vaddr\n'],
+    ['paddr\n', 'paddr\n'],
+    ['paddr', 'paddr\n'],
+    ['fvaddr', 'fvaddr\n'], // a known name, refused only at `on` (not registered here)
+    ['paddr\n\n', EINVAL],
+    ['PADDR', EINVAL],
+    ['\n', EINVAL],
+  ] as const)('operations (sysfs_streq): %j → %j', (input, want) => {
+    const k = bootPreset();
+    write(k, `${A}/nr_kdamonds`, '1\n');
+    setup(k);
+    const f = `${C0}/operations`;
+    const err = fails(k, f, input);
+    if (typeof want === 'string') expect(read(k, f)).toBe(want);
+    else {
+      expect(err).toBe(want);
+      expect(read(k, f)).toBe('vaddr\n');
+    }
+  });
+
+  it('read-only files refuse writes', () => {
+    const k = bootPreset();
+    write(k, `${A}/nr_kdamonds`, '1\n');
+    setup(k);
+    expect(fails(k, `${K0}/pid`, '1\n')).toBeDefined();
+    expect(fails(k, `${C0}/avail_operations`, 'paddr\n')).toBeDefined();
+  });
+});
+
+describe('state: on/off/commit rules', () => {
+  it.each([
+    ['bogus', EINVAL],
+    ['off', EINVAL], // never turned on
+    ['commit', EINVAL], // not running
+    ['update_schemes_stats', EINVAL],
+    ['clear_schemes_tried_regions', EINVAL],
+    ['on\n\n', EINVAL],
+  ] as const)('while never started: %j → %s', (input, errno) => {
+    const k = bootPreset();
+    write(k, `${A}/nr_kdamonds`, '1\n');
+    setup(k);
+    write(k, `${C0}/operations`, 'paddr\n');
+    expect(fails(k, `${K0}/state`, input)).toBe(errno);
+    expect(read(k, `${K0}/state`)).toBe('off\n');
+  });
+
+  const invalid: Array<[string, (k: Kernel) => void]> = [
+    ['nr_contexts 0', (k) => write(k, `${K0}/contexts/nr_contexts`, '0\n')],
+    ['min_nr_regions < 3', (k) => write(k, `${C0}/monitoring_attrs/nr_regions/min`, '2\n')],
+    ['min > max', (k) => write(k, `${C0}/monitoring_attrs/nr_regions/max`, '5\n')],
+    ['sample > aggr', (k) => write(k, `${C0}/monitoring_attrs/intervals/sample_us`, '100001\n')],
+    ['fvaddr not registered', (k) => write(k, `${C0}/operations`, 'fvaddr\n')],
+    ['vaddr pid that does not exist', (k) => write(k, `${C0}/operations`, 'vaddr\n')],
+    ['paddr with two targets', (k) => write(k, `${C0}/targets/nr_targets`, '2\n')],
+    ['region start > end', (k) => {
+      write(k, `${C0}/targets/0/regions/nr_regions`, '1\n');
+      write(k, `${C0}/targets/0/regions/0/start`, '8192\n');
+      write(k, `${C0}/targets/0/regions/0/end`, '4096\n');
+    }],
+    ['overlapping regions', (k) => {
+      write(k, `${C0}/targets/0/regions/nr_regions`, '2\n');
+      write(k, `${C0}/targets/0/regions/0/end`, '8192\n');
+      write(k, `${C0}/targets/0/regions/1/start`, '4096\n');
+      write(k, `${C0}/targets/0/regions/1/end`, '16384\n');
+    }],
+  ];
+  it.each(invalid)('on with %s → EINVAL, stays off', (_name, spoil) => {
+    const k = bootPreset();
+    write(k, `${A}/nr_kdamonds`, '1\n');
+    setup(k);
+    write(k, `${C0}/operations`, 'paddr\n');
+    write(k, `${C0}/targets/0/pid_target`, '999999\n');
+    spoil(k);
+    expect(fails(k, `${K0}/state`, 'on\n')).toBe(EINVAL);
+    expect(read(k, `${K0}/state`)).toBe('off\n');
+    expect(read(k, `${K0}/pid`)).toBe('-1\n');
+  });
+
+  it('paddr with no region monitors the biggest System RAM; on twice EBUSY; nr_kdamonds EBUSY while on; off, then off EPERM', async () => {
+    const k = bootPreset();
+    write(k, `${A}/nr_kdamonds`, '1\n');
+    setup(k);
+    write(k, `${C0}/operations`, 'paddr\n');
+    write(k, `${K0}/state`, 'on\n');
+    expect(read(k, `${K0}/state`)).toBe('on\n');
+    const pid = Number(read(k, `${K0}/pid`));
+    expect(pid).toBeGreaterThan(0);
+    const ctx = damonSysfs(k).kdamonds[0]!.ctx!;
+    const [lo, hi] = biggestSystemRam(k);
+    const regions = ctx.targets[0]!.regions;
+    expect(regions[0]!.start).toBe(lo);
+    expect(regions[regions.length - 1]!.end).toBe(hi);
+    expect(fails(k, `${K0}/state`, 'on\n')).toBe(EBUSY);
+    expect(fails(k, `${A}/nr_kdamonds`, '1\n')).toBe(EBUSY);
+    expect(read(k, `${A}/nr_kdamonds`)).toBe('1\n');
+    expect(fails(k, 'sys/kernel/debug/damon/monitor_on', 'on\n')).toBe(EBUSY); // debugfs starts exclusively
+    await advance(k, '300ms');
+    expect(ctx.snapshots).toBeGreaterThanOrEqual(2);
+    // files written while on are stored, and apply only at commit
+    write(k, `${C0}/monitoring_attrs/intervals/aggr_us`, '200000\n');
+    expect(ctx.attrs.aggrUs).toBe(100_000n);
+    write(k, `${K0}/state`, 'commit\n');
+    expect(ctx.attrs.aggrUs).toBe(200_000n);
+    expect(fails(k, `${K0}/state`, 'update_schemes_stats\n')).toBeUndefined();
+    write(k, `${C0}/monitoring_attrs/nr_regions/min`, '1\n');
+    expect(fails(k, `${K0}/state`, 'commit\n')).toBe(EINVAL); // invalid input: nothing committed
+    expect(ctx.attrs.minNrRegions).toBe(10n);
+    write(k, `${K0}/state`, 'off\n');
+    expect(read(k, `${K0}/state`)).toBe('off\n');
+    expect(read(k, `${K0}/pid`)).toBe('-1\n');
+    expect(fails(k, `${K0}/state`, 'off\n')).toBe(EPERM);
+    expect(fails(k, `${K0}/state`, 'commit\n')).toBe(EINVAL);
+  });
+
+  it('on while debugfs DAMON runs → EBUSY', () => {
+    const k = bootPreset();
+    write(k, 'sys/kernel/debug/damon/pids', 'paddr\n');
+    write(k, 'sys/kernel/debug/damon/init_regions', '-1 0 1073741824\n');
+    write(k, 'sys/kernel/debug/damon/monitor_on', 'on\n');
+    write(k, `${A}/nr_kdamonds`, '1\n');
+    setup(k);
+    write(k, `${C0}/operations`, 'paddr\n');
+    expect(fails(k, `${K0}/state`, 'on\n')).toBe(EBUSY);
+    expect(read(k, `${K0}/state`)).toBe('off\n');
+  });
+
+  it('several kdamonds run at once; a vaddr kdamond whose target exits stops by itself (state off, pid -1, off EPERM)', async () => {
+    const k = bootPreset();
+    const short = await spawn(k, 'abench size=4M iters=2 node=0');
+    const long = await spawn(k, 'hotset size=16M node=1');
+    write(k, `${A}/nr_kdamonds`, '3\n');
+    for (const [i, pid] of [[0, short], [1, long]] as const) {
+      const c = setup(k, 1, i);
+      write(k, `${c}/targets/0/pid_target`, `${pid}\n`);
+      write(k, `${A}/${i}/state`, 'on\n');
+    }
+    const c2 = setup(k, 1, 2);
+    write(k, `${c2}/operations`, 'paddr\n');
+    write(k, `${A}/2/state`, 'on\n');
+    const pids = [0, 1, 2].map((i) => read(k, `${A}/${i}/pid`));
+    expect(new Set(pids).size).toBe(3);
+    await advance(k, '1s');
+    expect(k.fs.readFile(`sim/processes/${short}/state`)).toBe('done\n');
+    expect(read(k, `${A}/0/state`)).toBe('off\n');
+    expect(read(k, `${A}/0/pid`)).toBe('-1\n');
+    expect(fails(k, `${A}/0/state`, 'off\n')).toBe(EPERM);
+    expect(read(k, `${A}/1/state`)).toBe('on\n');
+    expect(read(k, `${A}/2/state`)).toBe('on\n');
+    expect(damonSysfs(k).kdamonds[1]!.ctx!.snapshots).toBeGreaterThanOrEqual(5);
+    write(k, `${A}/1/state`, 'off\n');
+    write(k, `${A}/2/state`, 'off\n');
+    write(k, `${A}/nr_kdamonds`, '0\n');
+    expect([...k.fs.readdir(A)]).toEqual(['nr_kdamonds']);
+  });
+});
