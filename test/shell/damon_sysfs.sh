@@ -51,13 +51,23 @@ write_ok "$C/targets/nr_targets" 1
 content_is "$C/targets/0/pid_target" 0
 write_fails_with "$K/0/state" on EINVAL                     # pid 0: no such process
 write_ok "$C/targets/0/pid_target" "$wpid"
+write_ok "$C/schemes/nr_schemes" 1
+S=$C/schemes/0
+content_is "$S/action" stat
+content_is "$S/target_nid" -1
+content_is "$S/watermarks/metric" none
+[ "$(stat -c '%a' "$S/stats/nr_tried")" = 400 ] && pass "stats/nr_tried is 0400" || fail "stats/nr_tried mode $(stat -c '%a' "$S/stats/nr_tried")"
+write_fails_with "$S/action" bogus EINVAL
+for p in sz nr_accesses age; do write_ok "$S/access_pattern/$p/max" 18446744073709551615; done
 write_ok "$K/0/state" on
 content_is "$K/0/state" on
 [[ $(cat "$K/0/pid") =~ ^[1-9][0-9]*$ ]] && pass "pid reads the kdamond's pid $(cat "$K/0/pid")" || fail "pid reads '$(cat "$K/0/pid")' while on"
 write_fails_with "$K/0/state" on EBUSY
 write_fails_with "$K/nr_kdamonds" 2 EBUSY
 write_ok "$SIM/advance" 500ms
+content_is "$S/stats/nr_tried" 0
 write_ok "$K/0/state" update_schemes_stats
+[ "$(cat "$S/stats/nr_tried")" -gt 0 ] && pass "update_schemes_stats: nr_tried $(cat "$S/stats/nr_tried")" || fail "nr_tried still $(cat "$S/stats/nr_tried") after update_schemes_stats"
 write_ok "$K/0/state" commit
 write_ok "$K/0/state" off
 content_is "$K/0/state" off

@@ -2,14 +2,15 @@
 // mm/damon/sysfs.c. The files only hold what the user wrote (kobjects with defaults, every
 // nr_* write recreating 0..N-1); `state` `on` builds a fresh DamonCtx from them (validating
 // as damon_sysfs_build_ctx does) and starts it in core.ts, the same core the debugfs front end
-// (dbgfs.ts) uses. Schemes (sysfs-schemes.c) are not built yet: contexts have no `schemes`.
+// (dbgfs.ts) uses. Schemes are sysfs-schemes.ts.
 import createDebug from 'debug';
 import { EBUSY, EINVAL, EPERM, StaticDir, attr, type KFile } from '../../../kernfs/index.js';
 import type { Kernel } from '../../kernel.js';
 import { kstrtoint, kstrtoul } from '../../lib/kstrto.js';
-import { DamonCtx, DamonTarget, type DamonAttrs } from './core.js';
+import { DamonCtx, DamonTarget, type DamonAttrs, type DamosScheme } from './core.js';
 import { damonDbgfs } from './dbgfs.js';
 import { paddrOps, setRegionBiggestSystemRamDefault } from './paddr.js';
+import { commitSchemes, mkScheme, schemesDir, SysfsScheme } from './sysfs-schemes.js';
 import { vaddrOps } from './vaddr.js';
 
 const trace = createDebug('tiersim:damon:sysfs');
@@ -40,6 +41,7 @@ class SysfsContext {
   operations: OpsName = 'vaddr';
   attrs: DamonAttrs = { sampleUs: 5000n, aggrUs: 100_000n, updateUs: 60_000_000n, minNrRegions: 10n, maxNrRegions: 1000n };
   targets: SysfsTarget[] = [];
+  schemes: SysfsScheme[] = [];
 }
 
 class SysfsKdamond {
@@ -187,6 +189,7 @@ function contextDir(c: SysfsContext): StaticDir {
     ),
     monitoring_attrs: new StaticDir({ intervals, nr_regions: nrRegions }),
     targets,
+    schemes: schemesDir(c),
   });
 }
 
@@ -200,7 +203,7 @@ function isTargetPid(k: Kernel, pid: number): boolean {
  * (damon_set_attrs, damon_select_ops, damon_sysfs_add_targets, damon_sysfs_set_regions).
  * @throws EINVAL for any invalid input
  */
-function buildInputs(k: Kernel, c: SysfsContext): { attrs: DamonAttrs; ops: OpsName; targets: DamonTarget[] } {
+function buildInputs(k: Kernel, c: SysfsContext): { attrs: DamonAttrs; ops: OpsName; targets: DamonTarget[]; schemes: DamosScheme[] } {
   const a = c.attrs;
   if (a.minNrRegions < 3n) throw EINVAL; // damon_set_attrs: min_nr_regions < 3
   if (a.minNrRegions > a.maxNrRegions) throw EINVAL; // min_nr_regions > max_nr_regions
@@ -219,7 +222,8 @@ function buildInputs(k: Kernel, c: SysfsContext): { attrs: DamonAttrs; ops: OpsN
     if (!vaddr && t.initRegions.length === 0) setRegionBiggestSystemRamDefault(k, t);
     return t;
   });
-  return { attrs: { ...a }, ops: c.operations, targets };
+  const schemes = c.schemes.map(mkScheme);
+  return { attrs: { ...a }, ops: c.operations, targets, schemes };
 }
 
 function opsOf(k: Kernel, name: OpsName) {
@@ -235,6 +239,7 @@ function turnOn(s: DamonSysfs, kd: SysfsKdamond): void {
   const inputs = buildInputs(k, kd.contexts[0]!);
   const ctx = new DamonCtx(k, opsOf(k, inputs.ops), inputs.attrs, { len: 0, path: 'none' });
   ctx.targets = inputs.targets;
+  ctx.schemes = inputs.schemes;
   ctx.start(k.tasks.allocPid());
   kd.ctx = ctx;
   trace('kdamond %d on: %s, %d targets', ctx.kdamondPid, inputs.ops, ctx.targets.length);
@@ -259,6 +264,7 @@ function commit(s: DamonSysfs, kd: SysfsKdamond, ctx: DamonCtx): void {
     return t;
   });
   ctx.attrs = inputs.attrs;
+  ctx.schemes = commitSchemes(ctx.schemes, inputs.schemes);
   if (!sameOps) ctx.ops = opsOf(s.k, inputs.ops);
   ctx.targets = fresh;
   ctx.ops.init(ctx);
@@ -281,9 +287,18 @@ function stateFile(s: DamonSysfs, kd: SysfsKdamond): KFile {
       const ctx = kd.ctx;
       if (ctx === undefined || !ctx.running) throw EINVAL; // commands need a running kdamond
       if (cmd === 'commit') commit(s, kd, ctx);
-      // The update_*/clear_* commands refresh scheme files: with no scheme directories built
-      // (see the header) there is nothing to refresh, and update_tuned_intervals reads back the
-      // intervals unchanged (no intervals goal).
+      else if (cmd === 'update_schemes_stats') {
+        // damon_sysfs_upd_schemes_stats: the stats files take the running schemes' stats.
+        const c = kd.contexts[0];
+        if (c === undefined) throw EINVAL; // no context directory to update
+        c.schemes.forEach((ss, i) => {
+          const run = ctx.schemes[i];
+          if (run) ss.stats = { ...run.stats };
+        });
+      }
+      // The tried-regions, effective-quota, quota-goal and tuned-interval commands refresh files
+      // this tree does not have yet (tried_regions, effective_bytes, goals, intervals_goal):
+      // they are accepted and have nothing to refresh.
     },
   );
 }
