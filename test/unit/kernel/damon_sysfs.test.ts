@@ -451,6 +451,21 @@ describe('schemes (sysfs-schemes.c)', () => {
     write(k, `${K0}/state`, 'off\n');
   });
 
+  it('apply_interval_us: a scheme with 500 ms is applied once per 500 ms, one with 0 at every 100 ms aggregation', async () => {
+    const k = bootPreset();
+    await spawn(k, 'hotset size=64M node=1');
+    withScheme(k);
+    write(k, `${C0}/schemes/nr_schemes`, '2\n');
+    for (const i of [0, 1]) for (const p of ['sz', 'nr_accesses', 'age']) write(k, `${C0}/schemes/${i}/access_pattern/${p}/max`, `${UL}\n`);
+    write(k, `${C0}/schemes/1/apply_interval_us`, '500000\n');
+    write(k, `${K0}/state`, 'on\n');
+    await advance(k, '2050ms');
+    const [every, slow] = damonSysfs(k).kdamonds[0]!.ctx!.schemes.map((x) => x.stats.nrTried) as [number, number];
+    expect(slow).toBeGreaterThan(0);
+    expect(slow * 3).toBeLessThan(every); // about a fifth as many tries
+    write(k, `${K0}/state`, 'off\n');
+  });
+
   it.each(['lru_prio', 'lru_deprio', 'migrate_hot', 'migrate_cold'])('on with a %s scheme → EINVAL: not simulated yet (issue 12, unfinished)', (action) => {
     const k = bootPreset();
     withScheme(k);

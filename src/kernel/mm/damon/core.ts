@@ -124,15 +124,26 @@ export interface DamosScheme {
   quota: DamosQuota;
   wmarks: DamosWatermarks;
   stats: DamosStats;
+  /**
+   * apply_interval_us (sysfs, 6.7+): 0 applies at every aggregation; otherwise the scheme is
+   * applied at the first aggregation once this much time has passed since its last apply
+   * (the core has no nr_accesses_bp moving sum, so applies land on aggregation boundaries).
+   */
+  applyIntervalUs: bigint;
+  nextApplyNs: number;
   /** Quota window state. */
   chargedSz: number;
   windowStartNs: number;
   wmarkActive: boolean;
 }
 
-export function newScheme(p: Omit<DamosScheme, 'stats' | 'chargedSz' | 'windowStartNs' | 'wmarkActive' | 'quota' | 'wmarks'> & Partial<Pick<DamosScheme, 'quota' | 'wmarks'>>): DamosScheme {
+export function newScheme(
+  p: Omit<DamosScheme, 'stats' | 'chargedSz' | 'windowStartNs' | 'wmarkActive' | 'quota' | 'wmarks' | 'applyIntervalUs' | 'nextApplyNs'> & Partial<Pick<DamosScheme, 'quota' | 'wmarks' | 'applyIntervalUs'>>,
+): DamosScheme {
   return {
     ...p,
+    applyIntervalUs: p.applyIntervalUs ?? 0n,
+    nextApplyNs: 0,
     quota: p.quota ?? { ms: 0n, sz: 0n, resetIntervalMs: 0n, weightSz: 0, weightNrAccesses: 0, weightAge: 0 },
     wmarks: p.wmarks ?? { metric: 0, intervalUs: 0n, high: 0n, mid: 0n, low: 0n },
     stats: { nrTried: 0, szTried: 0, nrApplied: 0, szApplied: 0, qtExceeds: 0 },
@@ -239,6 +250,7 @@ export class DamonCtx {
     for (const s of this.schemes) {
       s.windowStartNs = this.k.clock.nowNs;
       s.chargedSz = 0;
+      s.nextApplyNs = this.k.clock.nowNs + clampU64(s.applyIntervalUs) * 1000;
     }
     this.ops.init(this);
     for (const t of this.targets) for (const r of t.regions) r.nrAccesses = r.lastNrAccesses = r.age = 0;
@@ -358,6 +370,10 @@ export class DamonCtx {
   private applySchemes(): void {
     const now = this.k.clock.nowNs;
     for (const s of this.schemes) {
+      if (s.applyIntervalUs > 0n) {
+        if (now < s.nextApplyNs) continue; // its apply interval has not passed yet
+        s.nextApplyNs = now + clampU64(s.applyIntervalUs) * 1000;
+      }
       if (!this.watermarksAllow(s)) continue;
       const q = s.quota;
       if ((q.sz > 0n || q.ms > 0n) && q.resetIntervalMs > 0n && now - s.windowStartNs >= clampU64(q.resetIntervalMs) * 1e6) {

@@ -138,6 +138,7 @@ export function mkScheme(s: SysfsScheme): DamosScheme {
   return newScheme({
     minSz: s.sz.min, maxSz: s.sz.max, minNrAccesses: u32(s.nrAccesses.min), maxNrAccesses: u32(s.nrAccesses.max), minAge: u32(s.age.min), maxAge: u32(s.age.max),
     action: s.action as DamosAction,
+    applyIntervalUs: s.applyIntervalUs,
     quota: { ms: q.ms, sz: q.bytes, resetIntervalMs: q.resetIntervalMs, weightSz: q.szPermil, weightNrAccesses: q.nrAccessesPermil, weightAge: q.agePermil },
     wmarks: { metric: w.metric, intervalUs: w.intervalUs, high: w.high, mid: w.mid, low: w.low },
   });
@@ -151,8 +152,8 @@ export function commitSchemes(running: DamosScheme[], next: DamosScheme[]): Damo
   return next.map((n, i) => {
     const old = running[i];
     if (old === undefined) return n;
-    const { stats, chargedSz, windowStartNs, wmarkActive } = old;
-    Object.assign(old, n, { stats, chargedSz, windowStartNs, wmarkActive });
+    const { stats, chargedSz, windowStartNs, wmarkActive, nextApplyNs } = old;
+    Object.assign(old, n, { stats, chargedSz, windowStartNs, wmarkActive, nextApplyNs });
     return old;
   });
 }
