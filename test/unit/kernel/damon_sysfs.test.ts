@@ -466,11 +466,44 @@ describe('schemes (sysfs-schemes.c)', () => {
     write(k, `${K0}/state`, 'off\n');
   });
 
-  it.each(['lru_prio', 'lru_deprio', 'migrate_hot', 'migrate_cold'])('on with a %s scheme → EINVAL: not simulated yet (issue 12, unfinished)', (action) => {
+  it('DAMON-based tiering on cxl-2node: migrate_hot promotes the CXL hot set to node 0, migrate_cold demotes cold DRAM pages to node 1', async () => {
     const k = bootPreset();
-    withScheme(k);
-    write(k, `${S0}/action`, `${action}\n`);
-    expect(fails(k, `${K0}/state`, 'on\n')).toBe(EINVAL);
-    expect(read(k, `${K0}/state`)).toBe('off\n');
+    const hot = await spawn(k, 'hotset size=32M node=1');
+    const cold = await spawn(k, 'idle size=32M node=0');
+    const mmOf = (pid: number) => k.tasks.get(pid)!.mm;
+    expect(mmOf(hot).residentPages(0)).toBe(0);
+    expect(mmOf(cold).residentPages(1)).toBe(0);
+    write(k, `${A}/nr_kdamonds`, '1\n');
+    setup(k);
+    write(k, `${C0}/operations`, 'paddr\n');
+    const ram = k.layout.ram;
+    write(k, `${C0}/targets/0/regions/nr_regions`, `${ram.length}\n`);
+    ram.forEach((r, i) => {
+      write(k, `${C0}/targets/0/regions/${i}/start`, `${r.start}\n`);
+      write(k, `${C0}/targets/0/regions/${i}/end`, `${r.end + 1}\n`);
+    });
+    write(k, `${C0}/schemes/nr_schemes`, '2\n');
+    const S = (i: number, f: string, v: string) => write(k, `${C0}/schemes/${i}/${f}`, `${v}\n`);
+    for (const i of [0, 1]) for (const p of ['sz', 'age']) S(i, `access_pattern/${p}/max`, UL);
+    S(0, 'action', 'migrate_hot');
+    S(0, 'access_pattern/nr_accesses/min', '5');
+    S(0, 'access_pattern/nr_accesses/max', UL);
+    S(0, 'target_nid', '0');
+    S(1, 'action', 'migrate_cold');
+    S(1, 'access_pattern/age/min', '10');
+    S(1, 'target_nid', '1');
+    const migrated = k.vm.event('pgmigrate_success');
+    write(k, `${K0}/state`, 'on\n');
+    await advance(k, '5s');
+    write(k, `${K0}/state`, 'update_schemes_stats\n');
+    const hotOn0 = mmOf(hot).residentPages(0);
+    const coldOn1 = mmOf(cold).residentPages(1);
+    expect(hotOn0).toBeGreaterThan(0);
+    expect(coldOn1).toBeGreaterThan(0);
+    expect(Number(read(k, `${C0}/schemes/0/stats/sz_applied`))).toBeGreaterThan(0);
+    expect(Number(read(k, `${C0}/schemes/1/stats/sz_applied`))).toBeGreaterThan(0);
+    expect(k.vm.event('pgmigrate_success') - migrated).toBeGreaterThanOrEqual(hotOn0 + coldOn1);
+    expect(damonSysfs(k).kdamonds[0]!.ctx!.cpuNs).toBeGreaterThan(0);
+    write(k, `${K0}/state`, 'off\n');
   });
 });

@@ -82,8 +82,10 @@ export class DamonTarget {
   ) {}
 }
 
+/** The debugfs generations' enum damos_action, whose index is the schemes file's action number. */
 export const DAMOS_ACTIONS = ['willneed', 'cold', 'pageout', 'hugepage', 'nohugepage', 'stat'] as const;
-export type DamosAction = (typeof DAMOS_ACTIONS)[number];
+/** Every action: the debugfs ones plus lru_prio/lru_deprio (6.0) and migrate_hot/cold (6.11). */
+export type DamosAction = (typeof DAMOS_ACTIONS)[number] | 'lru_prio' | 'lru_deprio' | 'migrate_hot' | 'migrate_cold';
 
 /** Quota: ms, sz and the reset interval are unsigned longs (bigint), the weights unsigned ints. */
 export interface DamosQuota {
@@ -131,6 +133,8 @@ export interface DamosScheme {
    */
   applyIntervalUs: bigint;
   nextApplyNs: number;
+  /** target_nid (6.11+): where migrate_hot/migrate_cold move pages; -1 (NUMA_NO_NODE) none. */
+  targetNid: number;
   /** Quota window state. */
   chargedSz: number;
   windowStartNs: number;
@@ -138,11 +142,12 @@ export interface DamosScheme {
 }
 
 export function newScheme(
-  p: Omit<DamosScheme, 'stats' | 'chargedSz' | 'windowStartNs' | 'wmarkActive' | 'quota' | 'wmarks' | 'applyIntervalUs' | 'nextApplyNs'> & Partial<Pick<DamosScheme, 'quota' | 'wmarks' | 'applyIntervalUs'>>,
+  p: Omit<DamosScheme, 'stats' | 'chargedSz' | 'windowStartNs' | 'wmarkActive' | 'quota' | 'wmarks' | 'applyIntervalUs' | 'nextApplyNs' | 'targetNid'> & Partial<Pick<DamosScheme, 'quota' | 'wmarks' | 'applyIntervalUs' | 'targetNid'>>,
 ): DamosScheme {
   return {
     ...p,
     applyIntervalUs: p.applyIntervalUs ?? 0n,
+    targetNid: p.targetNid ?? -1,
     nextApplyNs: 0,
     quota: p.quota ?? { ms: 0n, sz: 0n, resetIntervalMs: 0n, weightSz: 0, weightNrAccesses: 0, weightAge: 0 },
     wmarks: p.wmarks ?? { metric: 0, intervalUs: 0n, high: 0n, mid: 0n, low: 0n },
@@ -388,7 +393,7 @@ export class DamonCtx {
           if (s.chargedSz >= esz) break;
           s.stats.nrTried++;
           s.stats.szTried += r.size;
-          const applied = s.action === 'stat' ? r.size : this.ops.applyScheme(this, t, r, s.action);
+          const applied = s.action === 'stat' ? r.size : this.ops.applyScheme(this, t, r, s.action, s.targetNid);
           s.chargedSz += r.size;
           if (s.action !== 'stat') r.age = 0;
           if (applied > 0 || s.action === 'stat') {

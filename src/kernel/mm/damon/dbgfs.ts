@@ -265,7 +265,7 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
 }
 
 function formatScheme(s: DamosScheme, abi: DamonAbi): string {
-  const p = `${s.minSz} ${s.maxSz} ${s.minNrAccesses} ${s.maxNrAccesses} ${s.minAge} ${s.maxAge} ${DAMOS_ACTIONS.indexOf(s.action)}`;
+  const p = `${s.minSz} ${s.maxSz} ${s.minNrAccesses} ${s.maxNrAccesses} ${s.minAge} ${s.maxAge} ${(DAMOS_ACTIONS as readonly string[]).indexOf(s.action)}`;
   if (abi === 'union' || abi === '2020') return `${p} ${s.stats.nrApplied} ${s.stats.szApplied}\n`;
   const q = s.quota;
   const w = s.wmarks;

@@ -5,7 +5,7 @@
 // `update_schemes_stats` copies the running schemes' stats into the stats files.
 import { EINVAL, StaticDir, attr, type KFile } from '../../../kernfs/index.js';
 import { kstrtoint, kstrtoul, kstrtouint } from '../../lib/kstrto.js';
-import { DAMOS_ACTIONS, newScheme, type DamosAction, type DamosScheme, type DamosStats } from './core.js';
+import { newScheme, type DamosScheme, type DamosStats } from './core.js';
 
 /** damon_sysfs_damos_action_names, in the kernel's order. */
 export const SYSFS_DAMOS_ACTIONS = ['willneed', 'cold', 'pageout', 'hugepage', 'nohugepage', 'lru_prio', 'lru_deprio', 'migrate_hot', 'migrate_cold', 'stat'] as const;
@@ -126,18 +126,14 @@ export function schemesDir(holder: { schemes: SysfsScheme[] }): StaticDir {
 /** (unsigned int) of an unsigned long: damos_access_pattern keeps nr_accesses and age as u32. */
 const u32 = (v: bigint) => Number(BigInt.asUintN(32, v));
 
-/**
- * The core scheme for `s` (damon_sysfs_mk_scheme).
- * @throws EINVAL for an action the simulator does not apply yet (lru_prio, lru_deprio,
- *   migrate_hot, migrate_cold: issue 12, unfinished) rather than silently doing nothing
- */
+/** The core scheme for `s` (damon_sysfs_mk_scheme). */
 export function mkScheme(s: SysfsScheme): DamosScheme {
-  if (!(DAMOS_ACTIONS as readonly string[]).includes(s.action)) throw EINVAL; // not simulated yet
   const q = s.quota;
   const w = s.wmarks;
   return newScheme({
     minSz: s.sz.min, maxSz: s.sz.max, minNrAccesses: u32(s.nrAccesses.min), maxNrAccesses: u32(s.nrAccesses.max), minAge: u32(s.age.min), maxAge: u32(s.age.max),
-    action: s.action as DamosAction,
+    action: s.action,
+    targetNid: s.targetNid,
     applyIntervalUs: s.applyIntervalUs,
     quota: { ms: q.ms, sz: q.bytes, resetIntervalMs: q.resetIntervalMs, weightSz: q.szPermil, weightNrAccesses: q.nrAccessesPermil, weightAge: q.agePermil },
     wmarks: { metric: w.metric, intervalUs: w.intervalUs, high: w.high, mid: w.mid, low: w.low },
