@@ -287,6 +287,20 @@ describe('state: on/off/commit rules', () => {
     expect(fails(k, `${K0}/state`, 'commit\n')).toBe(EINVAL);
   });
 
+  it('no targets (kdamond_need_stop): vaddr starts and stops at once (off then EPERM); paddr runs until turned off', async () => {
+    const k = bootPreset();
+    write(k, `${A}/nr_kdamonds`, '2\n');
+    for (const i of [0, 1]) write(k, `${A}/${i}/contexts/nr_contexts`, '1\n');
+    write(k, `${A}/1/contexts/0/operations`, 'paddr\n');
+    write(k, `${A}/0/state`, 'on\n');
+    write(k, `${A}/1/state`, 'on\n');
+    await advance(k, '1s');
+    expect(read(k, `${A}/0/state`)).toBe('off\n');
+    expect(fails(k, `${A}/0/state`, 'off\n')).toBe(EPERM);
+    expect(read(k, `${A}/1/state`)).toBe('on\n');
+    write(k, `${A}/1/state`, 'off\n');
+  });
+
   it('on while debugfs DAMON runs → EBUSY', () => {
     const k = bootPreset();
     write(k, 'sys/kernel/debug/damon/pids', 'paddr\n');

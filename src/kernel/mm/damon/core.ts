@@ -5,7 +5,6 @@
 // sampling interval, whose CPU time is charged to the thread. Address spaces are behind
 // DamonOperations (ops.ts); the file interfaces (dbgfs.ts) only parse and call in here.
 import createDebug from 'debug';
-import { EINVAL } from '../../../kernfs/index.js';
 import { PAGE_SIZE } from '../../config/machine.js';
 import type { Kernel } from '../../kernel.js';
 import type { TimerHandle } from '../../time/clock.js';
@@ -236,9 +235,8 @@ export class DamonCtx {
     return Math.min(SIM_MAX_NR_REGIONS, clampU64(this.attrs.maxNrRegions));
   }
 
-  /** Start the kdamond. @throws EINVAL when there is no target */
+  /** Start the kdamond (the front ends check their own target rules first). */
   start(pid: number): void {
-    if (this.targets.length === 0) throw EINVAL; // monitor_on with no target
     this.kdamondPid = pid;
     this.passedSis = 0;
     this.snapshots = 0;
@@ -319,7 +317,9 @@ export class DamonCtx {
       this.ops.update(this);
       this.updateSzLimit();
     }
-    if (this.targets.every((t) => !this.ops.targetValid(this, t))) {
+    // kdamond_need_stop: every target invalid. paddr has no target_valid, so a paddr kdamond
+    // (even one without targets, which only sysfs can start) runs until stopped.
+    if (this.ops.name !== 'paddr' && this.targets.every((t) => !this.ops.targetValid(this, t))) {
       this.stop('stops: every target is gone');
       return;
     }
