@@ -68,6 +68,11 @@ write_ok "$SIM/advance" 500ms
 content_is "$S/stats/nr_tried" 0
 write_ok "$K/0/state" update_schemes_stats
 [ "$(cat "$S/stats/nr_tried")" -gt 0 ] && pass "update_schemes_stats: nr_tried $(cat "$S/stats/nr_tried")" || fail "nr_tried still $(cat "$S/stats/nr_tried") after update_schemes_stats"
+write_ok "$K/0/state" update_schemes_tried_regions
+[ -f "$S/tried_regions/0/start" ] && pass "tried_regions/0 appears after update_schemes_tried_regions" || fail "no tried_regions/0: $(ls "$S/tried_regions" | tr '\n' ' ')"
+[ "$(cat "$S/tried_regions/total_bytes")" -gt 0 ] && pass "tried_regions/total_bytes $(cat "$S/tried_regions/total_bytes")" || fail "total_bytes $(cat "$S/tried_regions/total_bytes")"
+write_ok "$K/0/state" clear_schemes_tried_regions
+[ "$(ls "$S/tried_regions")" = total_bytes ] && pass "clear_schemes_tried_regions leaves only total_bytes" || fail "tried_regions lists $(ls "$S/tried_regions" | tr '\n' ' ')"
 write_ok "$K/0/state" commit
 write_ok "$K/0/state" off
 content_is "$K/0/state" off

@@ -433,6 +433,31 @@ describe('schemes (sysfs-schemes.c)', () => {
     expect(tried).toBe(run.stats.nrTried);
     expect(Number(read(k, `${S0}/stats/sz_tried`))).toBe(run.stats.szTried);
     expect(Number(read(k, `${S0}/stats/nr_applied`))).toBe(run.stats.nrApplied);
+    // tried_regions: total_bytes alone, then the regions of the last apply, then cleared
+    const T = `${S0}/tried_regions`;
+    expect([...k.fs.readdir(T)]).toEqual(['total_bytes']);
+    expect(read(k, `${T}/total_bytes`)).toBe('0\n');
+    write(k, `${K0}/state`, 'update_schemes_tried_bytes\n');
+    const total = run.lastTried.reduce((sum, [a, b]) => sum + b - a, 0);
+    expect(total).toBeGreaterThan(0);
+    expect(read(k, `${T}/total_bytes`)).toBe(`${total}\n`);
+    expect([...k.fs.readdir(T)]).toEqual(['total_bytes']);
+    write(k, `${K0}/state`, 'update_schemes_tried_regions\n');
+    const names = [...k.fs.readdir(T)].filter((n) => n !== 'total_bytes');
+    expect(names.length).toBe(run.lastTried.length);
+    let prevEnd = 0;
+    for (const [i, [start, end, nr, age]] of run.lastTried.entries()) {
+      expect(k.fs.stat(`${T}/${i}/start`)).toMatchObject({ mode: 0o100400, size: 4096 });
+      expect(read(k, `${T}/${i}/start`)).toBe(`${start}\n`);
+      expect(read(k, `${T}/${i}/end`)).toBe(`${end}\n`);
+      expect(read(k, `${T}/${i}/nr_accesses`)).toBe(`${nr}\n`);
+      expect(read(k, `${T}/${i}/age`)).toBe(`${age}\n`);
+      expect(start).toBeGreaterThanOrEqual(prevEnd);
+      prevEnd = end;
+    }
+    write(k, `${K0}/state`, 'clear_schemes_tried_regions\n');
+    expect([...k.fs.readdir(T)]).toEqual(['total_bytes']);
+    expect(read(k, `${T}/total_bytes`)).toBe('0\n');
     // commit: a new access pattern takes effect in place, the stats go on counting
     write(k, `${S0}/access_pattern/nr_accesses/min`, '1\n');
     write(k, `${K0}/state`, 'commit\n');

@@ -134,6 +134,8 @@ export interface DamosScheme {
   nextApplyNs: number;
   /** target_nid (6.11+): where migrate_hot/migrate_cold move pages; -1 (NUMA_NO_NODE) none. */
   targetNid: number;
+  /** Regions tried at the scheme's last apply: [start, end, nr_accesses, age] (tried_regions). */
+  lastTried: Array<[number, number, number, number]>;
   /** Quota window state. */
   chargedSz: number;
   windowStartNs: number;
@@ -141,12 +143,13 @@ export interface DamosScheme {
 }
 
 export function newScheme(
-  p: Omit<DamosScheme, 'stats' | 'chargedSz' | 'windowStartNs' | 'wmarkActive' | 'quota' | 'wmarks' | 'applyIntervalUs' | 'nextApplyNs' | 'targetNid'> & Partial<Pick<DamosScheme, 'quota' | 'wmarks' | 'applyIntervalUs' | 'targetNid'>>,
+  p: Omit<DamosScheme, 'stats' | 'chargedSz' | 'windowStartNs' | 'wmarkActive' | 'quota' | 'wmarks' | 'applyIntervalUs' | 'nextApplyNs' | 'targetNid' | 'lastTried'> & Partial<Pick<DamosScheme, 'quota' | 'wmarks' | 'applyIntervalUs' | 'targetNid'>>,
 ): DamosScheme {
   return {
     ...p,
     applyIntervalUs: p.applyIntervalUs ?? 0n,
     targetNid: p.targetNid ?? -1,
+    lastTried: [],
     nextApplyNs: 0,
     quota: p.quota ?? { ms: 0n, sz: 0n, resetIntervalMs: 0n, weightSz: 0, weightNrAccesses: 0, weightAge: 0 },
     wmarks: p.wmarks ?? { metric: 0, intervalUs: 0n, high: 0n, mid: 0n, low: 0n },
@@ -387,12 +390,14 @@ export class DamonCtx {
         s.windowStartNs = now;
       }
       const esz = this.effectiveQuota(s);
+      s.lastTried = [];
       for (const t of this.targets) {
         for (const r of t.regions) {
           if (!matches(s, r)) continue;
           if (s.chargedSz >= esz) break;
           s.stats.nrTried++;
           s.stats.szTried += r.size;
+          s.lastTried.push([r.start, r.end, r.nrAccesses, r.age]);
           const applied = s.action === 'stat' ? r.size : this.ops.applyScheme(this, t, r, s.action, s.targetNid);
           s.chargedSz += r.size;
           if (s.action !== 'stat') r.age = 0;

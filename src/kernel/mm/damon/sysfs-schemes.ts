@@ -29,6 +29,10 @@ export class SysfsScheme {
   wmarks = { metric: 0, intervalUs: 0n, high: 0n, mid: 0n, low: 0n };
   /** What the stats files show: the running scheme's stats at the last update_schemes_stats. */
   stats: DamosStats = { nrTried: 0, szTried: 0, nrApplied: 0, szApplied: 0, qtExceeds: 0 };
+  /** tried_regions/total_bytes as the last update_schemes_tried_{bytes,regions} left it. */
+  triedBytes = 0;
+  /** tried_regions/, whose N/ directories the update/clear commands rebuild. */
+  readonly triedDir = new StaticDir();
 }
 
 const rw = (show: () => string, store: (input: string) => void): KFile => attr({ mode: 0o600, show, store });
@@ -94,6 +98,7 @@ function schemeDir(s: SysfsScheme): StaticDir {
       mid: ul(() => w.mid, (v) => (w.mid = v)),
       low: ul(() => w.low, (v) => (w.low = v)),
     }),
+    tried_regions: s.triedDir.set('total_bytes', ro(() => `${s.triedBytes}\n`)),
     stats: new StaticDir({
       nr_tried: ro(() => `${st().nrTried}\n`),
       sz_tried: ro(() => `${st().szTried}\n`),
@@ -151,5 +156,35 @@ export function commitSchemes(running: DamosScheme[], next: DamosScheme[]): Damo
     const { stats, chargedSz, windowStartNs, wmarkActive, nextApplyNs } = old;
     Object.assign(old, n, { stats, chargedSz, windowStartNs, wmarkActive, nextApplyNs });
     return old;
+  });
+}
+
+/**
+ * The tried-regions commands on one scheme (damon_sysfs_schemes_update_regions_*): `bytes`
+ * sets total_bytes only, `regions` also recreates N/{start,end,nr_accesses,age}, `clear`
+ * removes them. The kernel collects the regions at the scheme's next apply, blocking the
+ * write until then; the simulator takes those of its last apply instead (a write cannot wait
+ * on a virtual clock).
+ */
+export function updateTried(s: SysfsScheme, run: DamosScheme | undefined, what: 'bytes' | 'regions' | 'clear'): void {
+  const dir = s.triedDir;
+  if (what !== 'bytes') for (const name of dir.list()) if (/^\d+$/.test(name)) dir.delete(name);
+  if (what === 'clear') {
+    s.triedBytes = 0;
+    return;
+  }
+  const tried = run?.lastTried ?? [];
+  s.triedBytes = tried.reduce((sum, [a, b]) => sum + (b - a), 0);
+  if (what === 'bytes') return;
+  tried.forEach(([start, end, nrAccesses, age], i) => {
+    dir.set(
+      String(i),
+      new StaticDir({
+        start: ro(() => `${start}\n`),
+        end: ro(() => `${end}\n`),
+        nr_accesses: ro(() => `${nrAccesses}\n`),
+        age: ro(() => `${age}\n`),
+      }),
+    );
   });
 }

@@ -10,7 +10,7 @@ import { kstrtoint, kstrtoul } from '../../lib/kstrto.js';
 import { DamonCtx, DamonTarget, type DamonAttrs, type DamosScheme } from './core.js';
 import { damonDbgfs } from './dbgfs.js';
 import { paddrOps, setRegionBiggestSystemRamDefault } from './paddr.js';
-import { commitSchemes, mkScheme, schemesDir, SysfsScheme } from './sysfs-schemes.js';
+import { commitSchemes, mkScheme, schemesDir, SysfsScheme, updateTried } from './sysfs-schemes.js';
 import { vaddrOps } from './vaddr.js';
 
 const trace = createDebug('tiersim:damon:sysfs');
@@ -296,9 +296,14 @@ function stateFile(s: DamonSysfs, kd: SysfsKdamond): KFile {
           if (run) ss.stats = { ...run.stats };
         });
       }
-      // The tried-regions, effective-quota, quota-goal and tuned-interval commands refresh files
-      // this tree does not have yet (tried_regions, effective_bytes, goals, intervals_goal):
-      // they are accepted and have nothing to refresh.
+      else if (cmd === 'update_schemes_tried_bytes' || cmd === 'update_schemes_tried_regions' || cmd === 'clear_schemes_tried_regions') {
+        const c = kd.contexts[0];
+        if (c === undefined) throw EINVAL; // no context directory to update
+        const what = cmd === 'update_schemes_tried_bytes' ? 'bytes' : cmd === 'clear_schemes_tried_regions' ? 'clear' : 'regions';
+        c.schemes.forEach((ss, i) => updateTried(ss, ctx.schemes[i], what));
+      }
+      // The effective-quota, quota-goal and tuned-interval commands refresh files this tree
+      // does not have yet (effective_bytes, goals, intervals_goal): nothing to refresh.
     },
   );
 }
