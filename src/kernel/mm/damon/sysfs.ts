@@ -295,8 +295,7 @@ function stateFile(s: DamonSysfs, kd: SysfsKdamond): KFile {
           const run = ctx.schemes[i];
           if (run) ss.stats = { ...run.stats };
         });
-      }
-      else if (cmd === 'update_schemes_tried_bytes' || cmd === 'update_schemes_tried_regions' || cmd === 'clear_schemes_tried_regions') {
+      } else if (cmd === 'update_schemes_tried_bytes' || cmd === 'update_schemes_tried_regions' || cmd === 'clear_schemes_tried_regions') {
         const c = kd.contexts[0];
         if (c === undefined) throw EINVAL; // no context directory to update
         const what = cmd === 'update_schemes_tried_bytes' ? 'bytes' : cmd === 'clear_schemes_tried_regions' ? 'clear' : 'regions';
