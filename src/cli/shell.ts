@@ -40,7 +40,9 @@ export const SHELL_BINDS: readonly ShellBind[] = [
   { source: 'sys/devices/system/memory', target: '/sys/devices/system/memory' },
   { source: 'sys/devices/virtual/memory_tiering', target: '/sys/devices/virtual/memory_tiering' },
   { source: 'sys/kernel/mm/numa', target: '/sys/kernel/mm/numa' },
-  { source: 'sys/kernel/mm/damon', target: '/sys/kernel/mm/damon', optional: true },
+  // DAMON's sysfs (admin/kdamonds): the simulator's tree, so current DAMON tools run unmodified
+  // and the host's real one is never reached.
+  { source: 'sys/kernel/mm/damon', target: '/sys/kernel/mm/damon' },
   // The kmmscand RFC's group: no host kernel has it, so the shell creates the mount point.
   { source: 'sys/kernel/mm/kmmscand', target: '/sys/kernel/mm/kmmscand' },
   // debugfs: the host may have it unmounted (an empty directory) or mounted; a bind covers both.

@@ -89,8 +89,8 @@ describe.skipIf(!HAS_FUSE)(`tiersim shell${HAS_FUSE ? '' : ` — ${NO_FUSE_REASO
       const layout = await out(`${damo} pa_layout`);
       expect(layout).toContain('System RAM (kmem)'); // the simulator's CXL window, not the host's memory
       expect(layout).toMatch(/^Default paddr monitoring range: \[20\.000 GiB, 36\.000 GiB\)/m);
-      // the host's real DAMON sysfs stays masked
-      expect(await out('ls -A /sys/kernel/mm/damon | wc -l')).toBe('0\n');
+      // DAMON's sysfs is the simulator's too
+      expect(await out('ls -A /sys/kernel/mm/damon')).toBe('admin\n');
     });
 
     it('sysctl -w kernel.numa_balancing=2 and sysctl kernel.numa_balancing talk to the simulator', async () => {
@@ -173,11 +173,18 @@ describe.skipIf(!HAS_FUSE)(`tiersim shell${HAS_FUSE ? '' : ` — ${NO_FUSE_REASO
       expect(await out('python3 -c "print(1)"')).toBe('1\n');
     });
 
-    it("the host's DAMON sysfs is masked: /sys/kernel/mm/damon shows only the simulator's (empty until it has one)", async () => {
-      const simulated = await bash('ls -A "$M/sys/kernel/mm/damon" 2>/dev/null', { env: { M: server.dir } });
-      expect(await out('ls -A /sys/kernel/mm/damon 2>/dev/null || true')).toBe(simulated.stdout);
-      const touch = await inShell(server.dir, 'mkdir /sys/kernel/mm/damon/admin2');
-      expect(touch.code).not.toBe(0);
+    it("/sys/kernel/mm/damon is the simulator's admin tree: usage.rst's writes reach the mount, never the host", async () => {
+      const simulated = await bash('ls -A "$M/sys/kernel/mm/damon/admin/kdamonds"', { env: { M: server.dir } });
+      expect(await out('ls -A /sys/kernel/mm/damon/admin/kdamonds')).toBe(simulated.stdout);
+      // Guard: write only when the path is the FUSE mount (never the host's sysfs).
+      const K = '/sys/kernel/mm/damon/admin/kdamonds';
+      const session = `[ "$(stat -f -c %T ${K})" != sysfs ] || exit 99
+echo 1 > ${K}/nr_kdamonds && echo 1 > ${K}/0/contexts/nr_contexts && echo paddr > ${K}/0/contexts/0/operations
+echo 1 > ${K}/0/contexts/0/targets/nr_targets && echo on > ${K}/0/state && cat ${K}/0/state
+echo off > ${K}/0/state; cat ${K}/0/state ${K}/0/pid; echo 0 > ${K}/nr_kdamonds; ls ${K}`;
+      expect(await out(session)).toBe('on\noff\n-1\nnr_kdamonds\n');
+      const mkdir = await inShell(server.dir, 'mkdir /sys/kernel/mm/damon/admin2');
+      expect(mkdir.code).not.toBe(0);
     });
 
     it('debugfs is the simulator\'s: /sys/kernel/debug holds sched/numa_balancing', async () => {

@@ -5,7 +5,6 @@
 // sampling interval, whose CPU time is charged to the thread. Address spaces are behind
 // DamonOperations (ops.ts); the file interfaces (dbgfs.ts) only parse and call in here.
 import createDebug from 'debug';
-import { EINVAL } from '../../../kernfs/index.js';
 import { PAGE_SIZE } from '../../config/machine.js';
 import type { Kernel } from '../../kernel.js';
 import type { TimerHandle } from '../../time/clock.js';
@@ -82,8 +81,10 @@ export class DamonTarget {
   ) {}
 }
 
+/** The debugfs generations' enum damos_action, whose index is the schemes file's action number. */
 export const DAMOS_ACTIONS = ['willneed', 'cold', 'pageout', 'hugepage', 'nohugepage', 'stat'] as const;
-export type DamosAction = (typeof DAMOS_ACTIONS)[number];
+/** Every action: the debugfs ones plus lru_prio/lru_deprio (6.0) and migrate_hot/cold (6.11). */
+export type DamosAction = (typeof DAMOS_ACTIONS)[number] | 'lru_prio' | 'lru_deprio' | 'migrate_hot' | 'migrate_cold';
 
 /** Quota: ms, sz and the reset interval are unsigned longs (bigint), the weights unsigned ints. */
 export interface DamosQuota {
@@ -124,15 +125,32 @@ export interface DamosScheme {
   quota: DamosQuota;
   wmarks: DamosWatermarks;
   stats: DamosStats;
+  /**
+   * apply_interval_us (sysfs, 6.7+): 0 applies at every aggregation; otherwise the scheme is
+   * applied at the first aggregation once this much time has passed since its last apply
+   * (the core has no nr_accesses_bp moving sum, so applies land on aggregation boundaries).
+   */
+  applyIntervalUs: bigint;
+  nextApplyNs: number;
+  /** target_nid (6.11+): where migrate_hot/migrate_cold move pages; -1 (NUMA_NO_NODE) none. */
+  targetNid: number;
+  /** Regions tried at the scheme's last apply: [start, end, nr_accesses, age] (tried_regions). */
+  lastTried: Array<[number, number, number, number]>;
   /** Quota window state. */
   chargedSz: number;
   windowStartNs: number;
   wmarkActive: boolean;
 }
 
-export function newScheme(p: Omit<DamosScheme, 'stats' | 'chargedSz' | 'windowStartNs' | 'wmarkActive' | 'quota' | 'wmarks'> & Partial<Pick<DamosScheme, 'quota' | 'wmarks'>>): DamosScheme {
+export function newScheme(
+  p: Omit<DamosScheme, 'stats' | 'chargedSz' | 'windowStartNs' | 'wmarkActive' | 'quota' | 'wmarks' | 'applyIntervalUs' | 'nextApplyNs' | 'targetNid' | 'lastTried'> & Partial<Pick<DamosScheme, 'quota' | 'wmarks' | 'applyIntervalUs' | 'targetNid'>>,
+): DamosScheme {
   return {
     ...p,
+    applyIntervalUs: p.applyIntervalUs ?? 0n,
+    targetNid: p.targetNid ?? -1,
+    lastTried: [],
+    nextApplyNs: 0,
     quota: p.quota ?? { ms: 0n, sz: 0n, resetIntervalMs: 0n, weightSz: 0, weightNrAccesses: 0, weightAge: 0 },
     wmarks: p.wmarks ?? { metric: 0, intervalUs: 0n, high: 0n, mid: 0n, low: 0n },
     stats: { nrTried: 0, szTried: 0, nrApplied: 0, szApplied: 0, qtExceeds: 0 },
@@ -220,9 +238,8 @@ export class DamonCtx {
     return Math.min(SIM_MAX_NR_REGIONS, clampU64(this.attrs.maxNrRegions));
   }
 
-  /** Start the kdamond. @throws EINVAL when there is no target */
+  /** Start the kdamond (the front ends check their own target rules first). */
   start(pid: number): void {
-    if (this.targets.length === 0) throw EINVAL; // monitor_on with no target
     this.kdamondPid = pid;
     this.passedSis = 0;
     this.snapshots = 0;
@@ -239,6 +256,7 @@ export class DamonCtx {
     for (const s of this.schemes) {
       s.windowStartNs = this.k.clock.nowNs;
       s.chargedSz = 0;
+      s.nextApplyNs = this.k.clock.nowNs + clampU64(s.applyIntervalUs) * 1000;
     }
     this.ops.init(this);
     for (const t of this.targets) for (const r of t.regions) r.nrAccesses = r.lastNrAccesses = r.age = 0;
@@ -302,7 +320,9 @@ export class DamonCtx {
       this.ops.update(this);
       this.updateSzLimit();
     }
-    if (this.targets.every((t) => !this.ops.targetValid(this, t))) {
+    // kdamond_need_stop: every target invalid. paddr has no target_valid, so a paddr kdamond
+    // (even one without targets, which only sysfs can start) runs until stopped.
+    if (this.ops.name !== 'paddr' && this.targets.every((t) => !this.ops.targetValid(this, t))) {
       this.stop('stops: every target is gone');
       return;
     }
@@ -358,6 +378,10 @@ export class DamonCtx {
   private applySchemes(): void {
     const now = this.k.clock.nowNs;
     for (const s of this.schemes) {
+      if (s.applyIntervalUs > 0n) {
+        if (now < s.nextApplyNs) continue; // its apply interval has not passed yet
+        s.nextApplyNs = now + clampU64(s.applyIntervalUs) * 1000;
+      }
       if (!this.watermarksAllow(s)) continue;
       const q = s.quota;
       if ((q.sz > 0n || q.ms > 0n) && q.resetIntervalMs > 0n && now - s.windowStartNs >= clampU64(q.resetIntervalMs) * 1e6) {
@@ -366,13 +390,15 @@ export class DamonCtx {
         s.windowStartNs = now;
       }
       const esz = this.effectiveQuota(s);
+      s.lastTried = [];
       for (const t of this.targets) {
         for (const r of t.regions) {
           if (!matches(s, r)) continue;
           if (s.chargedSz >= esz) break;
           s.stats.nrTried++;
           s.stats.szTried += r.size;
-          const applied = s.action === 'stat' ? r.size : this.ops.applyScheme(this, t, r, s.action);
+          s.lastTried.push([r.start, r.end, r.nrAccesses, r.age]);
+          const applied = s.action === 'stat' ? r.size : this.ops.applyScheme(this, t, r, s.action, s.targetNid);
           s.chargedSz += r.size;
           if (s.action !== 'stat') r.age = 0;
           if (applied > 0 || s.action === 'stat') {

@@ -39,6 +39,8 @@ interface DbgfsCtx {
 export class DamonDbgfs {
   readonly contexts = new Map<string, DbgfsCtx>();
   readonly dir: StaticDir;
+  /** Other front ends' "a kdamond runs" (sysfs.ts): debugfs starts exclusively (damon_start). */
+  readonly otherRunning: Array<() => boolean> = [];
 
   constructor(
     readonly k: Kernel,
@@ -264,7 +266,7 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
 }
 
 function formatScheme(s: DamosScheme, abi: DamonAbi): string {
-  const p = `${s.minSz} ${s.maxSz} ${s.minNrAccesses} ${s.maxNrAccesses} ${s.minAge} ${s.maxAge} ${DAMOS_ACTIONS.indexOf(s.action)}`;
+  const p = `${s.minSz} ${s.maxSz} ${s.minNrAccesses} ${s.maxNrAccesses} ${s.minAge} ${s.maxAge} ${(DAMOS_ACTIONS as readonly string[]).indexOf(s.action)}`;
   if (abi === 'union' || abi === '2020') return `${p} ${s.stats.nrApplied} ${s.stats.szApplied}\n`;
   const q = s.quota;
   const w = s.wmarks;
@@ -335,6 +337,7 @@ export function registerDamonDbgfs(k: Kernel): void {
         const word = input.trim().split(/\s+/)[0] ?? '';
         if (word === 'on') {
           if (d.running) throw EBUSY; // already monitoring
+          if (d.otherRunning.some((r) => r())) throw EBUSY; // exclusive damon_start while sysfs DAMON runs
           startAll();
         } else if (word === 'off') {
           if (!d.running) throw EPERM; // nothing to stop

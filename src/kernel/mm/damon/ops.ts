@@ -12,8 +12,8 @@ export interface DamonOperations {
   prepareAccessChecks(ctx: DamonCtx): void;
   /** Check every region's sampling address; bump nr_accesses; return the max nr_accesses. */
   checkAccesses(ctx: DamonCtx): number;
-  /** Apply a DAMOS action to a region; returns bytes applied. */
-  applyScheme(ctx: DamonCtx, target: DamonTarget, region: DamonRegion, action: DamosAction): number;
+  /** Apply a DAMOS action to a region (`targetNid` for the migrate actions); returns bytes applied. */
+  applyScheme(ctx: DamonCtx, target: DamonTarget, region: DamonRegion, action: DamosAction, targetNid: number): number;
   /** Is the target still there (a live process; paddr always)? */
   targetValid(ctx: DamonCtx, target: DamonTarget): boolean;
 }

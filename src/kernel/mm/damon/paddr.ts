@@ -4,13 +4,16 @@
 // count. The ops build no region of their own: a target monitors exactly its init regions
 // (none given: nothing), as the 2020 paddr RFC's "does nothing" init and 5.16's paddr ops
 // did. The largest-System-RAM default is the DAMON modules' (and sysfs users') helper below.
+import createDebug from 'debug';
 import { PAGE_SIZE, costNs } from '../../config/machine.js';
 import type { Kernel } from '../../kernel.js';
 import { accessedBetween } from '../../workload/access_model.js';
 import { NO_OWNER } from '../frames.js';
-import { reclaimPages } from '../vmscan.js';
+import { reclaimPages, setActive } from '../vmscan.js';
 import { pickSamplingAddrs, simRanges, splitRanges, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction } from './core.js';
 import type { DamonOperations } from './ops.js';
+
+const trace = createDebug('tiersim:damon:paddr');
 
 /** damon_find_biggest_system_ram: the largest System RAM range (CXL kmem included). */
 export function biggestSystemRam(k: Kernel): [number, number] {
@@ -72,7 +75,20 @@ export function paddrOps(k: Kernel): DamonOperations {
       }
       return max;
     },
-    applyScheme(ctx: DamonCtx, _t: DamonTarget, r: DamonRegion, action: DamosAction) {
+    applyScheme(ctx: DamonCtx, _t: DamonTarget, r: DamonRegion, action: DamosAction, targetNid: number) {
+      if (action === 'migrate_hot' || action === 'migrate_cold') return migrate(k, ctx, r, targetNid);
+      if (action === 'lru_prio' || action === 'lru_deprio') {
+        // damon_pa_mark_accessed / damon_pa_deactivate_pages: the region's LRU pages move to
+        // the active (prio) or inactive (deprio) list.
+        let pages = 0;
+        for (let a = r.start; a < r.end; a += PAGE_SIZE) {
+          const m = resolve(k, a);
+          if (!m) continue;
+          setActive(k, m.vma, m.index, m.index + 1, action === 'lru_prio');
+          pages++;
+        }
+        return pages * PAGE_SIZE;
+      }
       if (action !== 'pageout') return 0; // paddr supports pageout (and stat, done by the core)
       // Reclaim skips pages found young (the temporary "reject young" filter).
       let reclaimed = 0;
@@ -90,3 +106,26 @@ export function paddrOps(k: Kernel): DamonOperations {
   };
 }
 
+
+/**
+ * damon_pa_migrate: the region's user pages not already on `targetNid` go there through
+ * migrate_pages (the batched path's FolioMigrator, MR_DAMON: pgmigrate_success/fail), the
+ * kdamond paying the cost. NUMA_NO_NODE or a node without memory moves nothing.
+ * @returns bytes moved
+ */
+function migrate(k: Kernel, ctx: DamonCtx, r: DamonRegion, targetNid: number): number {
+  if (targetNid < 0 || k.alloc.managedPages(targetNid) === 0) return 0;
+  const frames = k.alloc.frames;
+  const pfns: number[] = [];
+  for (let a = r.start; a < r.end; a += PAGE_SIZE) {
+    const pfn = Math.floor(a / PAGE_SIZE);
+    if (frames.ownerOf(pfn) === NO_OWNER) continue; // not an LRU (user) page
+    if (frames.blockOf(pfn)?.nid === targetNid) continue; // already there
+    pfns.push(pfn);
+  }
+  if (pfns.length === 0) return 0;
+  const m = k.migrator.folios.migrateFolios(pfns, () => k.alloc.allocMigrationTarget(targetNid, targetNid), 0);
+  ctx.charge(m.ns);
+  trace('migrate to node %d: %d of %d pages', targetNid, m.moved, pfns.length);
+  return m.moved * PAGE_SIZE;
+}

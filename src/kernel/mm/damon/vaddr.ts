@@ -124,6 +124,10 @@ export function vaddrOps(k: Kernel): DamonOperations {
             break;
           case 'stat':
             break;
+          default:
+            // lru_prio, lru_deprio, migrate_hot, migrate_cold: vaddr does not support them
+            // (6.11's damon_va_apply_scheme), so nothing is applied.
+            break;
         }
       });
       return pages * PAGE_SIZE;

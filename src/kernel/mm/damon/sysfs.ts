@@ -1,0 +1,349 @@
+// /sys/kernel/mm/damon/admin (spec/kernel-files.md §2): DAMON's sysfs front end, shaped like
+// mm/damon/sysfs.c. The files only hold what the user wrote (kobjects with defaults, every
+// nr_* write recreating 0..N-1); `state` `on` builds a fresh DamonCtx from them (validating
+// as damon_sysfs_build_ctx does) and starts it in core.ts, the same core the debugfs front end
+// (dbgfs.ts) uses. Schemes are sysfs-schemes.ts.
+import createDebug from 'debug';
+import { EBUSY, EINVAL, EPERM, StaticDir, attr, type KFile } from '../../../kernfs/index.js';
+import type { Kernel } from '../../kernel.js';
+import { kstrtoint, kstrtoul } from '../../lib/kstrto.js';
+import { DamonCtx, DamonTarget, type DamonAttrs, type DamosScheme } from './core.js';
+import { damonDbgfs } from './dbgfs.js';
+import { paddrOps, setRegionBiggestSystemRamDefault } from './paddr.js';
+import { commitSchemes, mkScheme, schemesDir, SysfsScheme, updateTried } from './sysfs-schemes.js';
+import { vaddrOps } from './vaddr.js';
+
+const trace = createDebug('tiersim:damon:sysfs');
+
+/** damon_sysfs_ops_strs: the names `operations` accepts, in the kernel's order. */
+const OPS_NAMES = ['vaddr', 'fvaddr', 'paddr'] as const;
+type OpsName = (typeof OPS_NAMES)[number];
+/** The operations sets the simulated kernel registers (fvaddr is not built). */
+const REGISTERED_OPS: readonly OpsName[] = ['vaddr', 'paddr'];
+
+/** The `state` commands (damon_sysfs_cmd_strs plus on/off). */
+const STATE_COMMANDS = [
+  'on', 'off', 'commit', 'commit_schemes_quota_goals', 'update_schemes_stats', 'update_schemes_tried_bytes',
+  'update_schemes_tried_regions', 'clear_schemes_tried_regions', 'update_schemes_effective_quotas', 'update_tuned_intervals',
+] as const;
+
+class SysfsRegion {
+  start = 0n;
+  end = 0n;
+}
+
+class SysfsTarget {
+  pid = 0;
+  regions: SysfsRegion[] = [];
+}
+
+class SysfsContext {
+  operations: OpsName = 'vaddr';
+  attrs: DamonAttrs = { sampleUs: 5000n, aggrUs: 100_000n, updateUs: 60_000_000n, minNrRegions: 10n, maxNrRegions: 1000n };
+  targets: SysfsTarget[] = [];
+  schemes: SysfsScheme[] = [];
+}
+
+class SysfsKdamond {
+  contexts: SysfsContext[] = [];
+  /** The context the last `on` built (kdamond->damon_ctx); kept after it stops. */
+  ctx: DamonCtx | undefined;
+}
+
+export class DamonSysfs {
+  kdamonds: SysfsKdamond[] = [];
+  readonly dir: StaticDir;
+
+  constructor(readonly k: Kernel) {
+    this.dir = k.dir('sys/kernel/mm/damon/admin/kdamonds');
+  }
+
+  /** Any kdamond of this front end monitoring. */
+  get running(): boolean {
+    return this.kdamonds.some((kd) => kd.ctx?.running === true);
+  }
+}
+
+const sysfsOf = new WeakMap<Kernel, DamonSysfs>();
+
+/** The DAMON sysfs state of a kernel. */
+export function damonSysfs(k: Kernel): DamonSysfs {
+  const s = sysfsOf.get(k);
+  if (!s) throw EINVAL; // registerDamonSysfs not called: a boot-order bug
+  return s;
+}
+
+const rw = (show: () => string, store: (input: string) => void): KFile => attr({ mode: 0o600, show, store });
+const ro = (show: () => string): KFile => attr({ mode: 0o400, show });
+
+/** A kstrtoul file: any parse failure is EINVAL (the stores return -EINVAL, not the kstrto error). */
+function ulFile(get: () => bigint, set: (v: bigint) => void): KFile {
+  return rw(
+    () => `${get()}\n`,
+    (input) => {
+      let v: bigint;
+      try {
+        v = kstrtoul(input, 0);
+      } catch {
+        throw EINVAL; // kstrtoul failed
+      }
+      set(v);
+    },
+  );
+}
+
+/**
+ * An nr_* file: kstrtoint base 0 (its error passed back: EINVAL or ERANGE), negative EINVAL,
+ * then `rebuild(n)` destroys the children and creates 0..n-1 with defaults.
+ */
+function nrFile(get: () => number, rebuild: (n: number) => void, check: (n: number) => void = () => {}): KFile {
+  return rw(
+    () => `${get()}\n`,
+    (input) => {
+      const n = kstrtoint(input, 0);
+      if (n < 0) throw EINVAL; // a negative count
+      check(n);
+      rebuild(n);
+    },
+  );
+}
+
+/** Replace the numbered children of `dir` by `make(i)` for i in 0..n-1. */
+function setChildren(dir: StaticDir, n: number, make: (i: number) => StaticDir): void {
+  for (const name of dir.list()) if (/^\d+$/.test(name)) dir.delete(name);
+  for (let i = 0; i < n; i++) dir.set(String(i), make(i));
+}
+
+/** A sysfs_streq match: the keyword, optionally followed by one newline. */
+function streq(input: string, word: string): boolean {
+  return input === word || input === `${word}\n`;
+}
+
+function regionDir(r: SysfsRegion): StaticDir {
+  return new StaticDir({
+    start: ulFile(() => r.start, (v) => (r.start = v)),
+    end: ulFile(() => r.end, (v) => (r.end = v)),
+  });
+}
+
+function targetDir(t: SysfsTarget): StaticDir {
+  const regions = new StaticDir();
+  regions.set(
+    'nr_regions',
+    nrFile(
+      () => t.regions.length,
+      (n) => {
+        t.regions = Array.from({ length: n }, () => new SysfsRegion());
+        setChildren(regions, n, (i) => regionDir(t.regions[i]!));
+      },
+    ),
+  );
+  return new StaticDir({
+    pid_target: rw(
+      () => `${t.pid}\n`,
+      (input) => {
+        let pid: number;
+        try {
+          pid = kstrtoint(input, 0);
+        } catch {
+          throw EINVAL; // kstrtoint failed
+        }
+        t.pid = pid;
+      },
+    ),
+    regions,
+  });
+}
+
+function contextDir(c: SysfsContext): StaticDir {
+  const a = c.attrs;
+  const intervals = new StaticDir({
+    sample_us: ulFile(() => a.sampleUs, (v) => (a.sampleUs = v)),
+    aggr_us: ulFile(() => a.aggrUs, (v) => (a.aggrUs = v)),
+    update_us: ulFile(() => a.updateUs, (v) => (a.updateUs = v)),
+  });
+  const nrRegions = new StaticDir({
+    min: ulFile(() => a.minNrRegions, (v) => (a.minNrRegions = v)),
+    max: ulFile(() => a.maxNrRegions, (v) => (a.maxNrRegions = v)),
+  });
+  const targets = new StaticDir();
+  targets.set(
+    'nr_targets',
+    nrFile(
+      () => c.targets.length,
+      (n) => {
+        c.targets = Array.from({ length: n }, () => new SysfsTarget());
+        setChildren(targets, n, (i) => targetDir(c.targets[i]!));
+      },
+    ),
+  );
+  return new StaticDir({
+    avail_operations: ro(() => REGISTERED_OPS.map((o) => `${o}\n`).join('')),
+    operations: rw(
+      () => `${c.operations}\n`,
+      (input) => {
+        const op = OPS_NAMES.find((o) => streq(input, o));
+        if (op === undefined) throw EINVAL; // not an operations set name
+        c.operations = op;
+      },
+    ),
+    monitoring_attrs: new StaticDir({ intervals, nr_regions: nrRegions }),
+    targets,
+    schemes: schemesDir(c),
+  });
+}
+
+function isTargetPid(k: Kernel, pid: number): boolean {
+  const p = k.tasks.get(pid);
+  return (p !== undefined && p.alive) || (k.hostProcs?.alive(pid) ?? false);
+}
+
+/**
+ * The monitoring inputs of `c` as core objects, validated as damon_sysfs_apply_inputs does
+ * (damon_set_attrs, damon_select_ops, damon_sysfs_add_targets, damon_sysfs_set_regions).
+ * @throws EINVAL for any invalid input
+ */
+function buildInputs(k: Kernel, c: SysfsContext): { attrs: DamonAttrs; ops: OpsName; targets: DamonTarget[]; schemes: DamosScheme[] } {
+  const a = c.attrs;
+  if (a.minNrRegions < 3n) throw EINVAL; // damon_set_attrs: min_nr_regions < 3
+  if (a.minNrRegions > a.maxNrRegions) throw EINVAL; // min_nr_regions > max_nr_regions
+  if (a.sampleUs > a.aggrUs) throw EINVAL; // sample interval above the aggregation interval
+  if (!REGISTERED_OPS.includes(c.operations)) throw EINVAL; // damon_select_ops: not registered
+  const vaddr = c.operations !== 'paddr';
+  if (!vaddr && c.targets.length > 1) throw EINVAL; // paddr monitors one physical address space
+  const targets = c.targets.map((st) => {
+    if (vaddr && !isTargetPid(k, st.pid)) throw EINVAL; // find_get_pid found no such process
+    const t = new DamonTarget(vaddr ? st.pid : -1);
+    st.regions.forEach((r, i) => {
+      if (r.start > r.end) throw EINVAL; // damon_sysfs_set_regions: start > end
+      if (i > 0 && st.regions[i - 1]!.end > r.start) throw EINVAL; // unsorted or overlapping
+      t.initRegions.push([r.start, r.end]);
+    });
+    if (!vaddr && t.initRegions.length === 0) setRegionBiggestSystemRamDefault(k, t);
+    return t;
+  });
+  const schemes = c.schemes.map(mkScheme);
+  return { attrs: { ...a }, ops: c.operations, targets, schemes };
+}
+
+function opsOf(k: Kernel, name: OpsName) {
+  return name === 'paddr' ? paddrOps(k) : vaddrOps(k);
+}
+
+/** damon_sysfs_turn_damon_on. */
+function turnOn(s: DamonSysfs, kd: SysfsKdamond): void {
+  const { k } = s;
+  if (kd.ctx?.running) throw EBUSY; // already running
+  if (kd.contexts.length !== 1) throw EINVAL; // exactly one context per kdamond
+  if (damonDbgfs(k).running) throw EBUSY; // damon_start: an exclusive (debugfs) kdamond runs
+  const inputs = buildInputs(k, kd.contexts[0]!);
+  const ctx = new DamonCtx(k, opsOf(k, inputs.ops), inputs.attrs, { len: 0, path: 'none' });
+  ctx.targets = inputs.targets;
+  ctx.schemes = inputs.schemes;
+  ctx.start(k.tasks.allocPid());
+  kd.ctx = ctx;
+  trace('kdamond %d on: %s, %d targets', ctx.kdamondPid, inputs.ops, ctx.targets.length);
+}
+
+/**
+ * commit (damon_sysfs_commit_input → damon_commit_ctx): the files' inputs become the running
+ * context's. Targets that keep their pid and give no regions keep their monitoring regions;
+ * others start from their inputs, as newly added targets do.
+ */
+function commit(s: DamonSysfs, kd: SysfsKdamond, ctx: DamonCtx): void {
+  const c = kd.contexts[0];
+  if (c === undefined) throw EINVAL; // no context to commit
+  const inputs = buildInputs(s.k, c);
+  const sameOps = inputs.ops === ctx.ops.name;
+  const old = ctx.targets;
+  const fresh: DamonTarget[] = [];
+  const merged = inputs.targets.map((t, i) => {
+    const prev = old[i];
+    if (sameOps && prev !== undefined && prev.id === t.id && c.targets[i]!.regions.length === 0) return prev;
+    fresh.push(t);
+    return t;
+  });
+  ctx.attrs = inputs.attrs;
+  ctx.schemes = commitSchemes(ctx.schemes, inputs.schemes);
+  if (!sameOps) ctx.ops = opsOf(s.k, inputs.ops);
+  ctx.targets = fresh;
+  ctx.ops.init(ctx);
+  ctx.targets = merged;
+}
+
+function stateFile(s: DamonSysfs, kd: SysfsKdamond): KFile {
+  return rw(
+    () => (kd.ctx?.running ? 'on\n' : 'off\n'),
+    (input) => {
+      const cmd = STATE_COMMANDS.find((w) => streq(input, w));
+      if (cmd === undefined) throw EINVAL; // unknown command
+      if (cmd === 'on') return turnOn(s, kd);
+      if (cmd === 'off') {
+        if (kd.ctx === undefined) throw EINVAL; // never turned on
+        if (!kd.ctx.running) throw EPERM; // __damon_stop: already stopped
+        kd.ctx.stop();
+        return;
+      }
+      const ctx = kd.ctx;
+      if (ctx === undefined || !ctx.running) throw EINVAL; // commands need a running kdamond
+      if (cmd === 'commit') commit(s, kd, ctx);
+      else if (cmd === 'update_schemes_stats') {
+        // damon_sysfs_upd_schemes_stats: the stats files take the running schemes' stats.
+        const c = kd.contexts[0];
+        if (c === undefined) throw EINVAL; // no context directory to update
+        c.schemes.forEach((ss, i) => {
+          const run = ctx.schemes[i];
+          if (run) ss.stats = { ...run.stats };
+        });
+      } else if (cmd === 'update_schemes_tried_bytes' || cmd === 'update_schemes_tried_regions' || cmd === 'clear_schemes_tried_regions') {
+        const c = kd.contexts[0];
+        if (c === undefined) throw EINVAL; // no context directory to update
+        const what = cmd === 'update_schemes_tried_bytes' ? 'bytes' : cmd === 'clear_schemes_tried_regions' ? 'clear' : 'regions';
+        c.schemes.forEach((ss, i) => updateTried(ss, ctx.schemes[i], what));
+      }
+      // The effective-quota, quota-goal and tuned-interval commands refresh files this tree
+      // does not have yet (effective_bytes, goals, intervals_goal): nothing to refresh.
+    },
+  );
+}
+
+function kdamondDir(s: DamonSysfs, kd: SysfsKdamond): StaticDir {
+  const contexts = new StaticDir();
+  contexts.set(
+    'nr_contexts',
+    nrFile(
+      () => kd.contexts.length,
+      (n) => {
+        kd.contexts = Array.from({ length: n }, () => new SysfsContext());
+        setChildren(contexts, n, (i) => contextDir(kd.contexts[i]!));
+      },
+      (n) => {
+        if (n > 1) throw EINVAL; // only one context per kdamond is supported
+      },
+    ),
+  );
+  return new StaticDir({
+    state: stateFile(s, kd),
+    pid: ro(() => `${kd.ctx?.kdamondPid ?? -1}\n`),
+    contexts,
+  });
+}
+
+export function registerDamonSysfs(k: Kernel): void {
+  const s = new DamonSysfs(k);
+  sysfsOf.set(k, s);
+  damonDbgfs(k).otherRunning.push(() => s.running);
+  s.dir.set(
+    'nr_kdamonds',
+    nrFile(
+      () => s.kdamonds.length,
+      (n) => {
+        s.kdamonds = Array.from({ length: n }, () => new SysfsKdamond());
+        setChildren(s.dir, n, (i) => kdamondDir(s, s.kdamonds[i]!));
+      },
+      () => {
+        if (s.running) throw EBUSY; // damon_sysfs_kdamonds_busy: a kdamond is running
+      },
+    ),
+  );
+}
