@@ -45,6 +45,27 @@ else
 	note "no $DAMON/mk_contexts (2020 ABI): context check skipped"
 fi
 
+# DAMON sysfs: every nr_* write recreates or removes the directories below it.
+ADMIN=$R/sys/kernel/mm/damon/admin/kdamonds
+if [ -e "$ADMIN/nr_kdamonds" ] && [ "$(cat "$ADMIN/nr_kdamonds")" = 0 ]; then
+	bad=0
+	for i in $(seq 20); do
+		echo 1 >"$ADMIN/nr_kdamonds" || { fail "nr_kdamonds 1"; bad=1; break; }
+		present "$ADMIN/0" "nr_kdamonds 1, round $i" || bad=1
+		echo 1 >"$ADMIN/0/contexts/nr_contexts" || { fail "nr_contexts 1"; bad=1; break; }
+		present "$ADMIN/0/contexts/0" "nr_contexts 1, round $i" || bad=1
+		cat "$ADMIN/0/contexts/0/operations" >/dev/null || { fail "cannot read contexts/0/operations"; bad=1; }
+		echo 0 >"$ADMIN/0/contexts/nr_contexts" || { fail "nr_contexts 0"; bad=1; break; }
+		gone "$ADMIN/0/contexts/0" "nr_contexts 0, round $i" || bad=1
+		echo 0 >"$ADMIN/nr_kdamonds" || { fail "nr_kdamonds 0"; bad=1; break; }
+		gone "$ADMIN/0" "nr_kdamonds 0, round $i" || bad=1
+		[ $bad = 0 ] || break
+	done
+	[ $bad = 0 ] && pass "20 rounds of DAMON sysfs nr_kdamonds/nr_contexts: each directory seen and gone at once"
+else
+	note "no idle DAMON sysfs admin tree: nr_* check skipped"
+fi
+
 # sim/processes: a spawned process appears at once; once reaped it vanishes at once.
 SIM=$R/sim
 if [ -e "$SIM/spawn" ]; then

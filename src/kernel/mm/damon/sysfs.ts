@@ -56,6 +56,7 @@ export class DamonSysfs {
 
   constructor(readonly k: Kernel) {
     this.dir = k.dir('sys/kernel/mm/damon/admin/kdamonds');
+    this.dir.volatile = true; // nr_* writes remove the directories below
   }
 
   /** Any kdamond of this front end monitoring. */
