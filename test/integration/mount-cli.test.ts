@@ -27,7 +27,7 @@ describe.skipIf(!HAS_FUSE)(`tiersim mount (CLI contract)${HAS_FUSE ? '' : ` — 
   // DESIGN.md §3: the host kernel caches the static tree; subtrees whose names vanish are
   // stacked uncached mounts (needs root); --no-kernel-cache serves everything from one mount.
   it.each<[string, string[], string[]]>([
-    ['default: one mount per volatile subtree', [], ['', 'sim/processes', 'sys/devices/virtual/memory_tiering', 'sys/kernel/debug/damon']],
+    ['default: one mount per volatile subtree', [], ['', 'sim/processes', 'sys/devices/virtual/memory_tiering', 'sys/kernel/debug/damon', 'sys/kernel/mm/damon/admin/kdamonds']],
     ['--no-kernel-cache: one mount', ['--no-kernel-cache'], ['']],
   ])('%s', async (_name, args, expected) => {
     const server = track(await startMount(args));

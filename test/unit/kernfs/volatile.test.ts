@@ -44,13 +44,18 @@ function staticPaths(fs: Kernfs): Map<string, number> {
 }
 
 describe('the booted tree: names outside the volatile subtrees never vanish', () => {
-  it('volatile subtrees are sim/processes, debugfs damon and memory_tiering', () => {
-    expect(bootPreset().fs.volatileDirs().sort()).toEqual(['sim/processes', 'sys/devices/virtual/memory_tiering', 'sys/kernel/debug/damon']);
+  it('volatile subtrees are sim/processes, debugfs damon, DAMON sysfs kdamonds and memory_tiering', () => {
+    expect(bootPreset().fs.volatileDirs().sort()).toEqual(['sim/processes', 'sys/devices/virtual/memory_tiering', 'sys/kernel/debug/damon', 'sys/kernel/mm/damon/admin/kdamonds']);
   });
 
-  it('DAMON contexts, reaped processes, an offline node and an offline CPU change no static name', async () => {
+  it('DAMON contexts (debugfs and sysfs), reaped processes, an offline node and an offline CPU change no static name', async () => {
     const k = bootPreset();
+    const kdamonds = 'sys/kernel/mm/damon/admin/kdamonds';
+    k.fs.writeFile(`${kdamonds}/nr_kdamonds`, '1');
+    k.fs.writeFile(`${kdamonds}/0/contexts/nr_contexts`, '1');
     const before = staticPaths(k.fs);
+    k.fs.writeFile(`${kdamonds}/0/contexts/nr_contexts`, '0');
+    k.fs.writeFile(`${kdamonds}/nr_kdamonds`, '0');
     k.fs.writeFile('sys/kernel/debug/damon/mk_contexts', 'c1');
     k.fs.writeFile('sys/kernel/debug/damon/rm_contexts', 'c1');
     const pid = await spawn(k, 'idle size=4M');
