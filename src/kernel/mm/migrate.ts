@@ -254,12 +254,10 @@ export class Migrator {
       vm.countEvent('pgmigrate_fail');
       return costNs(config, 'migrateIsolateAlloc');
     }
-    const srcBlock = frames.blockOf(oldPfn)!;
-    const srcNid = srcBlock.nid;
-    const key = (srcBlock.index * LRU_KEY_BLOCKS + frames.blockOf(newPfn)!.index) * 2 + (anonLru(frames.flagsOf(oldPfn)) === 'nr_active_anon' ? 1 : 0);
+    const srcNid = frames.blockOf(oldPfn)!.nid;
+    acc.anonMoves.add(frames, oldPfn, newPfn);
     moveFrame(frames, proc.mm, vma, index, oldPfn, newPfn);
     acc.freed.push(oldPfn);
-    acc.lruMoves.set(key, (acc.lruMoves.get(key) ?? 0) + 1);
     acc.moved++;
     acc.unsettled++;
     if (this.k.numaBalancing.tieringEnabled) {
@@ -322,16 +320,12 @@ export class Migrator {
     if (acc.localFlushes > 0) vm.countEvent('nr_tlb_local_flush_all', acc.localFlushes);
     acc.unsettled = acc.remoteFlushes = acc.flushesReceived = acc.localFlushes = 0;
     if (acc.freed.length > 0) alloc.freeUserFrames(acc.freed);
-    for (const [key, n] of acc.lruMoves) {
-      const pair = Math.floor(key / 2);
-      accountAnonMove(vm, this.k.layout.blocks, Math.floor(pair / LRU_KEY_BLOCKS), pair % LRU_KEY_BLOCKS, n, key % 2 ? 'nr_active_anon' : 'nr_inactive_anon');
-    }
+    acc.anonMoves.apply(vm, this.k.layout.blocks);
     for (const [proc, [ns, remote]] of acc.stalls) {
       if (ns > 0) proc.stall(ns, remote);
       else proc.reschedule();
     }
     acc.freed.length = 0;
-    acc.lruMoves.clear();
     acc.stalls.clear();
   }
 
@@ -349,7 +343,7 @@ export class Migrator {
     let moved = 0;
     const stall = { ns: 0 };
     const freed: number[] = [];
-    const movedFrom = new Map<string, number>(); // "srcPfn-block dstPfn-block lru" → pages
+    const anonMoves = new AnonMoves();
     for (const index of batch) {
       const oldPfn = vma.pt[index]!;
       if (oldPfn === NO_PFN || exhausted.has(dst)) {
@@ -365,20 +359,16 @@ export class Migrator {
         continue;
       }
       const srcNid = frames.blockOf(oldPfn)!.nid;
-      const key = `${frames.blockOf(oldPfn)!.index} ${frames.blockOf(newPfn)!.index} ${anonLru(frames.flagsOf(oldPfn))}`;
+      anonMoves.add(frames, oldPfn, newPfn);
       moveFrame(frames, mm, vma, index, oldPfn, newPfn);
       freed.push(oldPfn);
-      movedFrom.set(key, (movedFrom.get(key) ?? 0) + 1);
       moved++;
       ns += this.pageCostNs(srcNid, dst);
       if (flow === 'unbatched') ns += this.flush(remote, localOne, stall, stats);
     }
     if (flow === 'batched' && moved > 0) ns += this.flush(remote, mm.cpus.includes(callerCpu) ? 'all' : 'none', stall, stats);
     alloc.freeUserFrames(freed);
-    for (const [key, n] of movedFrom) {
-      const [src, to, lru] = key.split(' ') as [string, string, ReturnType<typeof anonLru>];
-      accountAnonMove(vm, this.k.layout.blocks, Number(src), Number(to), n, lru);
-    }
+    anonMoves.apply(vm, this.k.layout.blocks);
     stats.moved += moved;
     vm.countEvent('pgmigrate_success', moved);
     // One rate change per batch: the new placement, and the IPIs' stall on the remote CPUs.
@@ -418,7 +408,7 @@ export class FolioMigrator {
     const out: FolioMigration = { moved: 0, failed: [], ns: 0 };
     const owners = new Set<Process>();
     const freed: number[] = [];
-    const movedFrom = new Map<string, number>();
+    const anonMoves = new AnonMoves();
     let exhausted = false;
     for (const pfn of pfns) {
       const proc = tasks.processOfMm(frames.ownerOf(pfn));
@@ -432,10 +422,9 @@ export class FolioMigrator {
         continue;
       }
       const src = frames.blockOf(pfn)!;
-      const key = `${src.index} ${frames.blockOf(newPfn)!.index} ${anonLru(frames.flagsOf(pfn))}`;
+      anonMoves.add(frames, pfn, newPfn);
       moveFrame(frames, proc.mm, vma, vma.indexOf(vpn), pfn, newPfn);
       freed.push(pfn);
-      movedFrom.set(key, (movedFrom.get(key) ?? 0) + 1);
       out.moved++;
       out.ns += this.m.pageCostNs(src.nid, frames.blockOf(newPfn)!.nid);
       if (this.m.flow === 'unbatched') out.ns += this.m.shootdown([proc], callerCpu);
@@ -443,10 +432,7 @@ export class FolioMigrator {
     }
     if (owners.size > 0) out.ns += this.m.shootdown([...owners], callerCpu);
     alloc.freeUserFrames(freed);
-    for (const [key, n] of movedFrom) {
-      const [src, to, lru] = key.split(' ') as [string, string, ReturnType<typeof anonLru>];
-      accountAnonMove(vm, this.k.layout.blocks, Number(src), Number(to), n, lru);
-    }
+    anonMoves.apply(vm, this.k.layout.blocks);
     vm.countEvent('pgmigrate_success', out.moved);
     return out;
   }
@@ -478,6 +464,30 @@ function blockByIndex(blocks: readonly MemoryBlock[], index: number): MemoryBloc
 const LRU_KEY_BLOCKS = 1 << 20;
 
 /**
+ * Anon pages a run of migrations moved, tallied by (source block, destination block, LRU list)
+ * so the node and zone counters move once per tally entry (accountAnonMove), not per page.
+ */
+export class AnonMoves {
+  /** (src block index * LRU_KEY_BLOCKS + dst block index) * 2 + (active LRU ? 1 : 0) → pages. */
+  private readonly tally = new Map<number, number>();
+
+  /** Count `oldPfn` (its LRU flags still on it: call before moveFrame) going to `newPfn`. */
+  add(frames: FrameTable, oldPfn: number, newPfn: number): void {
+    const key = (frames.blockOf(oldPfn)!.index * LRU_KEY_BLOCKS + frames.blockOf(newPfn)!.index) * 2 + (anonLru(frames.flagsOf(oldPfn)) === 'nr_active_anon' ? 1 : 0);
+    this.tally.set(key, (this.tally.get(key) ?? 0) + 1);
+  }
+
+  /** Move the counters for everything tallied, then start over. */
+  apply(vm: Kernel['vm'], blocks: readonly MemoryBlock[]): void {
+    for (const [key, n] of this.tally) {
+      const pair = Math.floor(key / 2);
+      accountAnonMove(vm, blocks, Math.floor(pair / LRU_KEY_BLOCKS), pair % LRU_KEY_BLOCKS, n, key % 2 ? 'nr_active_anon' : 'nr_inactive_anon');
+    }
+    this.tally.clear();
+  }
+}
+
+/**
  * What a run of single-folio migrations by a kernel thread leaves to settle once per clock
  * event rather than once per folio: frames to free, anon LRU counters to move, and each
  * process's new speed with the stall its shootdown IPIs caused (Migrator.settle).
@@ -493,8 +503,7 @@ export class FolioMigrations {
   /** Moves not yet counted in pgmigrate_success / numa_pages_migrated. */
   unsettled = 0;
   readonly freed: number[] = [];
-  /** (src block index * LRU_KEY_BLOCKS + dst block index) * 2 + (active LRU ? 1 : 0) → pages. */
-  readonly lruMoves = new Map<number, number>();
+  readonly anonMoves = new AnonMoves();
   /** Process → [stall ns on its remote CPUs, how many of them]. */
   readonly stalls = new Map<Process, [number, number]>();
 }
