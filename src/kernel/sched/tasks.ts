@@ -134,11 +134,11 @@ export class Tasks {
   spawn(spec: WorkloadSpec): Process {
     const k = this.k;
     const nrPages = spec.sizeBytes / PAGE_SIZE;
-    // __vm_enough_memory() (mm/util.c), OVERCOMMIT_GUESS: more than all RAM (no swap here) is
+    // __vm_enough_memory() (mm/util.c), OVERCOMMIT_GUESS: more than all RAM plus all swap is
     // ENOMEM at mmap time, before a page table or access pattern is built for it.
-    const totalram = k.config.nodes.reduce((n, node) => n + k.alloc.managedPages(node.id), 0);
-    if (nrPages > totalram) {
-      k.log.printk(`tiersim: spawn ${spec.kind}: out of memory: ${nrPages} pages is more than all memory (${totalram} pages)`);
+    const allPages = k.config.nodes.reduce((n, node) => n + k.alloc.managedPages(node.id), 0) + k.swap.totalPages;
+    if (nrPages > allPages) {
+      k.log.printk(`tiersim: spawn ${spec.kind}: out of memory: ${nrPages} pages is more than all memory (${allPages} pages)`); // RAM and swap
       throw ENOMEM;
     }
     let pid: number;
