@@ -1,7 +1,7 @@
 // /sys/kernel/mm/damon/admin (spec/kernel-files.md §2): tree, modes, defaults, nr_* rebuilds,
 // kstrto parsing and errnos, and the state commands' rules, table driven.
 import { describe, expect, it } from 'vitest';
-import { EBUSY, EINVAL, EPERM, ERANGE, type KernelError } from '../../../src/kernfs/index.js';
+import { EBUSY, EINVAL, ENOMEM, EPERM, ERANGE, type KernelError } from '../../../src/kernfs/index.js';
 import type { Kernel } from '../../../src/kernel/kernel.js';
 import { biggestSystemRam } from '../../../src/kernel/mm/damon/paddr.js';
 import { damonSysfs } from '../../../src/kernel/mm/damon/sysfs.js';
@@ -102,6 +102,19 @@ describe('nr_* files: kstrtoint, negative EINVAL, (re)create 0..N-1 with default
       else expect(read(k, nr)).toBe('1\n');
     }
   });
+
+  it.each([...nrFiles.filter(([nr]) => !nr.endsWith('nr_contexts')), [`${C0}/schemes/nr_schemes`, `${C0}/schemes/0/action`, 'stat\n'] as [string, string, string]])(
+    '%s: more children than kmalloc_array can point to (524289 > 4 MiB / 8) is ENOMEM and changes nothing',
+    (nr, child) => {
+      const k = bootPreset();
+      prepare(k);
+      write(k, `${C0}/schemes/nr_schemes`, '1\n');
+      const before = read(k, child);
+      expect(fails(k, nr, '524289\n')).toBe(ENOMEM);
+      expect(read(k, nr)).toBe('1\n');
+      expect(read(k, child)).toBe(before);
+    },
+  );
 
   it.each(nrFiles)('%s: writing the same number again resets %s to %j; 0 removes the directory', (nr, child, def) => {
     const k = bootPreset();

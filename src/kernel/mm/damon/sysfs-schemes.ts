@@ -5,6 +5,7 @@
 // `update_schemes_stats` copies the running schemes' stats into the stats files.
 import { EINVAL, StaticDir, attr, type KFile } from '../../../kernfs/index.js';
 import { kstrtoint, kstrtoul, kstrtouint } from '../../lib/kstrto.js';
+import { nrFile, ro, rw, setChildren } from './sysfs-common.js';
 import { newScheme, type DamosScheme, type DamosStats } from './core.js';
 
 /** damon_sysfs_damos_action_names, in the kernel's order. */
@@ -35,8 +36,6 @@ export class SysfsScheme {
   readonly triedDir = new StaticDir();
 }
 
-const rw = (show: () => string, store: (input: string) => void): KFile => attr({ mode: 0o600, show, store });
-const ro = (show: () => string): KFile => attr({ mode: 0o400, show });
 
 /** A file parsed with `parse` (a kstrto*); any parse failure is EINVAL, as the stores return. */
 function numFile<T extends bigint | number>(parse: (s: string) => T, get: () => T, set: (v: T) => void): KFile {
@@ -114,14 +113,11 @@ export function schemesDir(holder: { schemes: SysfsScheme[] }): StaticDir {
   const dir = new StaticDir();
   dir.set(
     'nr_schemes',
-    rw(
-      () => `${holder.schemes.length}\n`,
-      (input) => {
-        const n = kstrtoint(input, 0); // its error passed back: EINVAL or ERANGE
-        if (n < 0) throw EINVAL; // a negative count
+    nrFile(
+      () => holder.schemes.length,
+      (n) => {
         holder.schemes = Array.from({ length: n }, () => new SysfsScheme());
-        for (const name of dir.list()) if (/^\d+$/.test(name)) dir.delete(name);
-        holder.schemes.forEach((s, i) => dir.set(String(i), schemeDir(s)));
+        setChildren(dir, n, (i) => schemeDir(holder.schemes[i]!));
       },
     ),
   );

@@ -10,6 +10,7 @@ import { kstrtoint, kstrtoul } from '../../lib/kstrto.js';
 import { DamonCtx, DamonTarget, type DamonAttrs, type DamosScheme } from './core.js';
 import { damonDbgfs } from './dbgfs.js';
 import { paddrOps, setRegionBiggestSystemRamDefault } from './paddr.js';
+import { nrFile, ro, rw, setChildren } from './sysfs-common.js';
 import { commitSchemes, mkScheme, schemesDir, SysfsScheme, updateTried } from './sysfs-schemes.js';
 import { vaddrOps } from './vaddr.js';
 
@@ -74,8 +75,6 @@ export function damonSysfs(k: Kernel): DamonSysfs {
   return s;
 }
 
-const rw = (show: () => string, store: (input: string) => void): KFile => attr({ mode: 0o600, show, store });
-const ro = (show: () => string): KFile => attr({ mode: 0o400, show });
 
 /** A kstrtoul file: any parse failure is EINVAL (the stores return -EINVAL, not the kstrto error). */
 function ulFile(get: () => bigint, set: (v: bigint) => void): KFile {
@@ -91,28 +90,6 @@ function ulFile(get: () => bigint, set: (v: bigint) => void): KFile {
       set(v);
     },
   );
-}
-
-/**
- * An nr_* file: kstrtoint base 0 (its error passed back: EINVAL or ERANGE), negative EINVAL,
- * then `rebuild(n)` destroys the children and creates 0..n-1 with defaults.
- */
-function nrFile(get: () => number, rebuild: (n: number) => void, check: (n: number) => void = () => {}): KFile {
-  return rw(
-    () => `${get()}\n`,
-    (input) => {
-      const n = kstrtoint(input, 0);
-      if (n < 0) throw EINVAL; // a negative count
-      check(n);
-      rebuild(n);
-    },
-  );
-}
-
-/** Replace the numbered children of `dir` by `make(i)` for i in 0..n-1. */
-function setChildren(dir: StaticDir, n: number, make: (i: number) => StaticDir): void {
-  for (const name of dir.list()) if (/^\d+$/.test(name)) dir.delete(name);
-  for (let i = 0; i < n; i++) dir.set(String(i), make(i));
 }
 
 /** A sysfs_streq match: the keyword, optionally followed by one newline. */
