@@ -19,8 +19,12 @@ export interface BenchContext {
   progress(done: number, total: number, what: string): void;
 }
 
-/** One seed's figures: named numbers, grouped by row (e.g. `size_gb=8`) and column. */
-export type RunFigures = Record<string, Record<string, number>>;
+/** One seed's figures: named numbers grouped by row (e.g. `size_gb=8`) and column, and
+ * optional time series (name → [simulated seconds, value] points) for the figures over time. */
+export interface RunFigures {
+  rows: Record<string, Record<string, number>>;
+  series?: Record<string, Array<[number, number]>>;
+}
 
 export interface Bench {
   name: string;
