@@ -15,6 +15,9 @@ export interface Published {
 
 export interface BenchContext {
   seed: number;
+  /** `--quick`: a scaled-down run (smaller sizes, fewer iterations) for tests and smoke runs;
+   * its figures are not comparable with the publication and the table says so. */
+  quick: boolean;
   /** Progress of the current run (shown on a terminal only). */
   progress(done: number, total: number, what: string): void;
 }
