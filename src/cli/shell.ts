@@ -77,7 +77,8 @@ die() { printf 'tiersim shell: %s\n' "$*" >&2; exit 125; }
 # cover_dir DIR: replace DIR by a writable tmpfs that shows the same entries (re-bound from a
 # staging bind of the original), so a missing mount point can be created in it.
 cover_dir() {
-  stage=$(mktemp -d "/tmp/tiersim-shell-stage.XXXXXX") || die "cannot create a staging directory in /tmp"
+  tmp=$(printenv TMPDIR) || tmp=/tmp
+  stage=$(mktemp -d "$tmp/tiersim-shell-stage.XXXXXX") || die "cannot create a staging directory in $tmp"
   # A termination request during the set-up must not leave the staging directory on the host.
   trap 'umount -l "$stage" 2>/dev/null; rmdir "$stage" 2>/dev/null; exit 143' TERM
   trap 'umount -l "$stage" 2>/dev/null; rmdir "$stage" 2>/dev/null; exit 129' HUP

@@ -224,7 +224,8 @@ echo off > ${K}/0/state; cat ${K}/0/state ${K}/0/pid; echo 0 > ${K}/nr_kdamonds;
       const hostEntries = readdirSync('/sys/devices/virtual').sort();
       const ops = ['bind', 'sys/kernel/debug', '/sys/devices/virtual/tiersim-test/deep', 'bind', 'proc/iomem', '/sys/devices/virtual/tiersim-test-file'];
       const script = 'LC_ALL=C ls /sys/devices/virtual; ls /sys/devices/virtual/tiersim-test/deep; head -1 /sys/devices/virtual/tiersim-test-file; cat /sys/devices/virtual/net/lo/address';
-      const r = await run('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', SHELL_SETUP_SCRIPT, 'test', server.dir, ...ops, '--', 'sh', '-c', script]);
+      const stageDir = tempDir('tiersim-stage-'); // the staging directory's parent ($TMPDIR), this test's own
+      const r = await run('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', SHELL_SETUP_SCRIPT, 'test', server.dir, ...ops, '--', 'sh', '-c', script], { env: { TMPDIR: stageDir } });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const want = [...hostEntries, 'tiersim-test', 'tiersim-test-file'].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -232,7 +233,7 @@ echo off > ${K}/0/state; cat ${K}/0/state ${K}/0/pid; echo 0 > ${K}/nr_kdamonds;
       expect(r.stdout).toBe(`${want.join('\n')}\n${debugfs}\n${hostFile(join(server.dir, 'proc/iomem')).split('\n')[0]}\n${hostFile('/sys/devices/virtual/net/lo/address')}`);
       // nothing changed on the host, and the staging directory is gone
       expect(readdirSync('/sys/devices/virtual').sort()).toEqual(hostEntries);
-      expect(readdirSync('/tmp').filter((f) => f.startsWith('tiersim-shell-stage.'))).toEqual([]);
+      expect(readdirSync(stageDir)).toEqual([]);
       const proc = await run('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', SHELL_SETUP_SCRIPT, 'test', server.dir, 'bind', 'proc/iomem', '/proc/tiersim-test', '--', 'true']);
       expect(proc.code).toBe(125);
       expect(proc.stderr).toBe('tiersim shell: /proc/tiersim-test does not exist on this host\n');
