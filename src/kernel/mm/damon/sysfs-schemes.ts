@@ -29,7 +29,7 @@ export class SysfsScheme {
   quota = { ms: 0n, bytes: 0n, resetIntervalMs: 0n, szPermil: 0, nrAccessesPermil: 0, agePermil: 0 };
   wmarks = { metric: 0, intervalUs: 0n, high: 0n, mid: 0n, low: 0n };
   /** What the stats files show: the running scheme's stats at the last update_schemes_stats. */
-  stats: DamosStats = { nrTried: 0, szTried: 0, nrApplied: 0, szApplied: 0, qtExceeds: 0 };
+  stats: DamosStats = { nrTried: 0, szTried: 0, nrApplied: 0, szApplied: 0, qtExceeds: 0, szOpsFilterPassed: 0 };
   /** tried_regions/total_bytes as the last update_schemes_tried_{bytes,regions} left it. */
   triedBytes = 0;
   /** tried_regions/, whose N/ directories the update/clear commands rebuild. */
