@@ -5,7 +5,7 @@ import { PAGE_SIZE } from '../../config/machine.js';
 import type { Kernel } from '../../kernel.js';
 import type { Process } from '../../sched/process.js';
 import { accessedBetween } from '../../workload/access_model.js';
-import { PG_ACTIVE } from '../frames.js';
+import { NO_OWNER, PG_ACTIVE } from '../frames.js';
 import type { Vma } from '../mm.js';
 import type { DamonCtx } from './core.js';
 import { ROOT_MEMCG_ID, type PageProps } from './filters.js';
@@ -35,4 +35,24 @@ export function pageProps(k: Kernel, m: { proc: Process; vma: Vma; index: number
     unmapped: false,
     young: () => accessedBetween(m.proc, m.vma, m.index, sinceNs, nowNs, k.rng),
   };
+}
+
+/**
+ * Call `fn` for each user (LRU) page in [start, end), in address order: damon_get_folio finds
+ * only those. Blocks whose frames were never materialized hold none and are skipped whole, so
+ * a walk over an untouched node costs nothing.
+ */
+export function forEachUserPfn(k: Kernel, start: number, end: number, fn: (pfn: number) => void): void {
+  const frames = k.alloc.frames;
+  const per = frames.pagesPerBlock;
+  const last = Math.ceil(end / PAGE_SIZE);
+  for (let pfn = Math.floor(start / PAGE_SIZE); pfn < last; ) {
+    const blockEnd = Math.min(last, (Math.floor(pfn / per) + 1) * per);
+    const f = frames.peek(pfn);
+    if (f) {
+      const base = f.block.startPfn;
+      for (; pfn < blockEnd; pfn++) if (f.owner[pfn - base] !== NO_OWNER) fn(pfn);
+    }
+    pfn = blockEnd;
+  }
 }

@@ -12,7 +12,7 @@ import { NO_OWNER } from '../frames.js';
 import { reclaimPages, setActive } from '../vmscan.js';
 import { pickSamplingAddrs, simRanges, splitRanges, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction, type DamosScheme } from './core.js';
 import { opsFilterOut, opsHasFilter, pageoutExtraFilter, REJECT_YOUNG, type DamosFilter } from './filters.js';
-import { migratePfns, pageProps } from './ops-common.js';
+import { forEachUserPfn, migratePfns, pageProps } from './ops-common.js';
 import type { DamonOperations } from './ops.js';
 
 const trace = createDebug('tiersim:damon:paddr');
@@ -36,7 +36,10 @@ export function setRegionBiggestSystemRamDefault(k: Kernel, t: DamonTarget): voi
 
 /** Where a physical address is mapped: the process, its VMA and the page index. */
 function resolve(k: Kernel, paddr: number) {
-  const pfn = Math.floor(paddr / PAGE_SIZE);
+  return resolvePfn(k, Math.floor(paddr / PAGE_SIZE));
+}
+
+function resolvePfn(k: Kernel, pfn: number) {
   const owner = k.alloc.frames.ownerOf(pfn);
   if (owner === NO_OWNER) return undefined;
   const proc = k.tasks.processOfMm(owner);
@@ -91,19 +94,21 @@ export function paddrOps(k: Kernel): DamonOperations {
         // damon_pa_mark_accessed / damon_pa_deactivate_pages: the region's LRU pages move to
         // the active (prio) or inactive (deprio) list.
         let pages = 0;
-        for (let a = r.start; a < r.end; a += PAGE_SIZE) {
-          const m = resolve(k, a);
-          if (!m || filterOut(m)) continue;
+        forEachUserPfn(k, r.start, r.end, (pfn) => {
+          const m = resolvePfn(k, pfn);
+          if (!m || filterOut(m)) return;
           setActive(k, m.vma, m.index, m.index + 1, action === 'lru_prio');
           pages++;
-        }
+        });
         return pages * PAGE_SIZE;
       }
       if (action === 'stat') {
         // damon_pa_stat: only counts what the ops filters pass, and only when there are some.
-        if (s && opsHasFilter(s)) for (let a = r.start; a < r.end; a += PAGE_SIZE) {
-          const m = resolve(k, a);
-          if (m) filterOut(m);
+        if (s && opsHasFilter(s)) {
+          forEachUserPfn(k, r.start, r.end, (pfn) => {
+            const m = resolvePfn(k, pfn);
+            if (m) filterOut(m);
+          });
         }
         return 0;
       }
@@ -112,12 +117,12 @@ export function paddrOps(k: Kernel): DamonOperations {
       // unless they have a young filter, so pages found young are not reclaimed.
       const extra = s ? pageoutExtraFilter(s) : REJECT_YOUNG;
       let reclaimed = 0;
-      for (let a = r.start; a < r.end; a += PAGE_SIZE) {
-        const m = resolve(k, a);
-        if (!m) continue;
-        if (s ? filterOut(m, extra) : accessedBetween(m.proc, m.vma, m.index, now - windowNs, now, k.rng)) continue;
+      forEachUserPfn(k, r.start, r.end, (pfn) => {
+        const m = resolvePfn(k, pfn);
+        if (!m) return;
+        if (s ? filterOut(m, extra) : accessedBetween(m.proc, m.vma, m.index, now - windowNs, now, k.rng)) return;
         reclaimed += reclaimPages(k, m.proc, m.vma, m.index, m.index + 1);
-      }
+      });
       trace('pageout [%d, %d): %d pages, %d bytes passed the filters', r.start, r.end, reclaimed, passed.sz);
       return reclaimed * PAGE_SIZE;
     },
@@ -136,14 +141,12 @@ export function paddrOps(k: Kernel): DamonOperations {
 function migrate(k: Kernel, ctx: DamonCtx, r: DamonRegion, targetNid: number, filterOut: (m: Mapping) => boolean): number {
   const frames = k.alloc.frames;
   const pfns: number[] = [];
-  for (let a = r.start; a < r.end; a += PAGE_SIZE) {
-    const pfn = Math.floor(a / PAGE_SIZE);
-    if (frames.ownerOf(pfn) === NO_OWNER) continue; // not an LRU (user) page
-    const m = resolve(k, a);
-    if (!m || filterOut(m)) continue;
-    if (frames.blockOf(pfn)?.nid === targetNid) continue; // already there: put back, not moved
+  forEachUserPfn(k, r.start, r.end, (pfn) => {
+    const m = resolvePfn(k, pfn);
+    if (!m || filterOut(m)) return;
+    if (frames.blockOf(pfn)?.nid === targetNid) return; // already there: put back, not moved
     pfns.push(pfn);
-  }
+  });
   return migratePfns(k, ctx, pfns, targetNid);
 }
 
