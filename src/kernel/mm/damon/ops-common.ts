@@ -22,19 +22,43 @@ export function migratePfns(k: Kernel, ctx: DamonCtx, pfns: readonly number[], t
 }
 
 /**
- * The page as the ops filters see it. Every simulated user page is an anonymous, mapped,
- * base-size page charged to the root memcg; young asks the access model about the last
- * sampling interval (the A bit the previous check left).
+ * The page as the ops filters see it, one reusable probe per walk (no allocation per page).
+ * Every simulated user page is an anonymous, mapped, base-size page charged to the root memcg;
+ * `young` asks the access model about [sinceNs, nowNs] (the last sampling interval: the A bit
+ * the previous check left), only when a young filter is reached.
  */
-export function pageProps(k: Kernel, m: { proc: Process; vma: Vma; index: number; pfn: number }, sinceNs: number, nowNs: number): PageProps {
-  return {
-    anon: true,
-    active: (k.alloc.frames.flagsOf(m.pfn) & PG_ACTIVE) !== 0,
-    memcgId: ROOT_MEMCG_ID,
-    folioSize: PAGE_SIZE,
-    unmapped: false,
-    young: () => accessedBetween(m.proc, m.vma, m.index, sinceNs, nowNs, k.rng),
-  };
+export class PageProbe implements PageProps {
+  readonly anon = true;
+  readonly memcgId = ROOT_MEMCG_ID;
+  readonly folioSize = PAGE_SIZE;
+  readonly unmapped = false;
+  active = false;
+  private proc!: Process;
+  private vma!: Vma;
+  private index = 0;
+
+  constructor(
+    private readonly k: Kernel,
+    private readonly sinceNs: number,
+    private readonly nowNs: number,
+    /** The kdamond pays for each young check: `youngNs` (an rmap walk for paddr, a PTE read for vaddr). */
+    private readonly ctx?: DamonCtx,
+    private readonly youngNs = 0,
+  ) {}
+
+  /** Point the probe at page `index` of `vma` in `proc`, mapped at `pfn`. */
+  at(proc: Process, vma: Vma, index: number, pfn: number): this {
+    this.proc = proc;
+    this.vma = vma;
+    this.index = index;
+    this.active = (this.k.alloc.frames.flagsOf(pfn) & PG_ACTIVE) !== 0;
+    return this;
+  }
+
+  young(): boolean {
+    this.ctx?.charge(this.youngNs);
+    return accessedBetween(this.proc, this.vma, this.index, this.sinceNs, this.nowNs, this.k.rng);
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ import { NO_OWNER } from '../frames.js';
 import { reclaimPages, setActive } from '../vmscan.js';
 import { pickSamplingAddrs, simRanges, splitRanges, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction, type DamosScheme } from './core.js';
 import { opsFilterOut, opsHasFilter, pageoutExtraFilter, REJECT_YOUNG, type DamosFilter } from './filters.js';
-import { forEachUserPfn, migratePfns, pageProps } from './ops-common.js';
+import { forEachUserPfn, migratePfns, PageProbe } from './ops-common.js';
 import type { DamonOperations } from './ops.js';
 
 const trace = createDebug('tiersim:damon:paddr');
@@ -84,18 +84,20 @@ export function paddrOps(k: Kernel): DamonOperations {
       const now = k.clock.nowNs;
       const windowNs = ctx.sampleNs;
       // damos_pa_filter_out for the page at `a` (mapped as `m`); counts what passes (sz_filter_passed).
+      const probe = new PageProbe(k, now - windowNs, now, ctx, costNs(k.config, 'rmapWalk'));
+      const at = walkResolver(k);
       const filterOut = (m: Mapping, extra?: DamosFilter): boolean => {
-        if (s && opsFilterOut(s, pageProps(k, m, now - windowNs, now), extra)) return true;
+        if (s && (extra || opsHasFilter(s)) && opsFilterOut(s, probe.at(m.proc, m.vma, m.index, m.pfn), extra)) return true;
         passed.sz += PAGE_SIZE;
         return false;
       };
-      if (action === 'migrate_hot' || action === 'migrate_cold') return migrate(k, ctx, r, targetNid, filterOut);
+      if (action === 'migrate_hot' || action === 'migrate_cold') return migrate(k, ctx, r, targetNid, at, filterOut);
       if (action === 'lru_prio' || action === 'lru_deprio') {
         // damon_pa_mark_accessed / damon_pa_deactivate_pages: the region's LRU pages move to
         // the active (prio) or inactive (deprio) list.
         let pages = 0;
         forEachUserPfn(k, r.start, r.end, (pfn) => {
-          const m = resolvePfn(k, pfn);
+          const m = at(pfn);
           if (!m || filterOut(m)) return;
           setActive(k, m.vma, m.index, m.index + 1, action === 'lru_prio');
           pages++;
@@ -106,7 +108,7 @@ export function paddrOps(k: Kernel): DamonOperations {
         // damon_pa_stat: only counts what the ops filters pass, and only when there are some.
         if (s && opsHasFilter(s)) {
           forEachUserPfn(k, r.start, r.end, (pfn) => {
-            const m = resolvePfn(k, pfn);
+            const m = at(pfn);
             if (m) filterOut(m);
           });
         }
@@ -118,7 +120,7 @@ export function paddrOps(k: Kernel): DamonOperations {
       const extra = s ? pageoutExtraFilter(s) : REJECT_YOUNG;
       let reclaimed = 0;
       forEachUserPfn(k, r.start, r.end, (pfn) => {
-        const m = resolvePfn(k, pfn);
+        const m = at(pfn);
         if (!m) return;
         if (s ? filterOut(m, extra) : accessedBetween(m.proc, m.vma, m.index, now - windowNs, now, k.rng)) return;
         reclaimed += reclaimPages(k, m.proc, m.vma, m.index, m.index + 1);
@@ -138,11 +140,11 @@ export function paddrOps(k: Kernel): DamonOperations {
  * memory moves nothing. paddr ignores the scheme's dests (only vaddr's migrate uses them).
  * @returns bytes moved
  */
-function migrate(k: Kernel, ctx: DamonCtx, r: DamonRegion, targetNid: number, filterOut: (m: Mapping) => boolean): number {
+function migrate(k: Kernel, ctx: DamonCtx, r: DamonRegion, targetNid: number, at: (pfn: number) => Mapping | undefined, filterOut: (m: Mapping) => boolean): number {
   const frames = k.alloc.frames;
   const pfns: number[] = [];
   forEachUserPfn(k, r.start, r.end, (pfn) => {
-    const m = resolvePfn(k, pfn);
+    const m = at(pfn);
     if (!m || filterOut(m)) return;
     if (frames.blockOf(pfn)?.nid === targetNid) return; // already there: put back, not moved
     pfns.push(pfn);
@@ -151,3 +153,32 @@ function migrate(k: Kernel, ctx: DamonCtx, r: DamonRegion, targetNid: number, fi
 }
 
 type Mapping = NonNullable<ReturnType<typeof resolve>>;
+
+/**
+ * resolvePfn for a walk in address order: neighbouring pages mostly share an owner and a VMA,
+ * so the last ones are tried first (what the walk would otherwise look up per page).
+ */
+function walkResolver(k: Kernel): (pfn: number) => Mapping | undefined {
+  const frames = k.alloc.frames;
+  let lastOwner = NO_OWNER;
+  let proc: Mapping['proc'] | undefined;
+  let vma: Mapping['vma'] | undefined;
+  return (pfn) => {
+    const owner = frames.ownerOf(pfn);
+    if (owner === NO_OWNER) return undefined;
+    if (owner !== lastOwner) {
+      lastOwner = owner;
+      proc = k.tasks.processOfMm(owner);
+      vma = undefined;
+    }
+    if (!proc) return undefined;
+    const vpn = frames.vpnOf(pfn);
+    let index = vma ? vma.indexOf(vpn) : -1;
+    if (index < 0) {
+      vma = proc.mm.findVma(vpn);
+      if (!vma) return undefined;
+      index = vma.indexOf(vpn);
+    }
+    return { proc, vma: vma!, index, pfn };
+  };
+}

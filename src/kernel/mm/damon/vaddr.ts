@@ -10,7 +10,7 @@ import { reclaimPages, setActive } from '../vmscan.js';
 import type { Vma } from '../mm.js';
 import { pickSamplingAddrs, simRanges, splitRanges, type DamonCtx, type DamonRegion, type DamonTarget, type DamosAction, type DamosScheme } from './core.js';
 import { opsFilterOut, opsHasFilter, pickDest, type DamosMigrateDest } from './filters.js';
-import { migratePfns, pageProps } from './ops-common.js';
+import { migratePfns, PageProbe } from './ops-common.js';
 import type { DamonOperations } from './ops.js';
 
 /**
@@ -133,8 +133,8 @@ export function vaddrOps(k: Kernel): DamonOperations {
       if (!proc) return 0;
       const now = k.clock.nowNs;
       // damos_va_filter_out (young from the page table: the last sampling interval's A bit).
-      const filterOut = (vma: Vma, i: number): boolean =>
-        s !== undefined && opsFilterOut(s, pageProps(k, { proc, vma, index: i, pfn: vma.pt[i]! }, now - ctx.sampleNs, now));
+      const probe = new PageProbe(k, now - ctx.sampleNs, now, ctx, costNs(k.config, 'pteScan'));
+      const filterOut = (vma: Vma, i: number): boolean => s !== undefined && opsFilterOut(s, probe.at(proc, vma, i, vma.pt[i]!));
       if (action === 'migrate_hot' || action === 'migrate_cold') return migrate(ctx, proc, r, targetNid, s?.migrateDests ?? [], filterOut);
       let pages = 0;
       eachRange(proc, r.start, r.end, (vma, i0, i1) => {
