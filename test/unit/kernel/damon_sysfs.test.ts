@@ -41,7 +41,7 @@ describe('tree, modes and defaults', () => {
       [`${K0}/state`, 0o600, 'off\n'],
       [`${K0}/pid`, 0o400, '-1\n'],
       [`${K0}/contexts/nr_contexts`, 0o600, '1\n'],
-      [`${C0}/avail_operations`, 0o400, 'vaddr\npaddr\n'],
+      [`${C0}/avail_operations`, 0o400, 'vaddr\nfvaddr\npaddr\n'],
       [`${C0}/operations`, 0o600, 'vaddr\n'],
       [`${C0}/monitoring_attrs/intervals/sample_us`, 0o600, '5000\n'],
       [`${C0}/monitoring_attrs/intervals/aggr_us`, 0o600, '100000\n'],
@@ -189,7 +189,7 @@ describe('value files: kstrtoul/kstrtoint, any parse failure EINVAL, no range ch
     ['vaddr', 'vaddr\n'],
     ['paddr\n', 'paddr\n'],
     ['paddr', 'paddr\n'],
-    ['fvaddr', 'fvaddr\n'], // a known name, refused only at `on` (not registered here)
+    ['fvaddr', 'fvaddr\n'],
     ['paddr\n\n', EINVAL],
     ['PADDR', EINVAL],
     ['\n', EINVAL],
@@ -237,7 +237,7 @@ describe('state: on/off/commit rules', () => {
     ['min_nr_regions < 3', (k) => write(k, `${C0}/monitoring_attrs/nr_regions/min`, '2\n')],
     ['min > max', (k) => write(k, `${C0}/monitoring_attrs/nr_regions/max`, '5\n')],
     ['sample > aggr', (k) => write(k, `${C0}/monitoring_attrs/intervals/sample_us`, '100001\n')],
-    ['fvaddr not registered', (k) => write(k, `${C0}/operations`, 'fvaddr\n')],
+    ['fvaddr pid that does not exist', (k) => write(k, `${C0}/operations`, 'fvaddr\n')],
     ['vaddr pid that does not exist', (k) => write(k, `${C0}/operations`, 'vaddr\n')],
     ['paddr with two targets', (k) => write(k, `${C0}/targets/nr_targets`, '2\n')],
     ['region start > end', (k) => {
@@ -382,7 +382,7 @@ describe('schemes (sysfs-schemes.c)', () => {
       [`${S0}/quotas/weights/age_permil`, 0o600, '0\n'],
       [`${S0}/watermarks/metric`, 0o600, 'none\n'],
       ...(['interval_us', 'high', 'mid', 'low'] as const).map((f): [string, number, string] => [`${S0}/watermarks/${f}`, 0o600, '0\n']),
-      ...(['nr_tried', 'sz_tried', 'nr_applied', 'sz_applied', 'qt_exceeds'] as const).map((f): [string, number, string] => [`${S0}/stats/${f}`, 0o400, '0\n']),
+      ...(['nr_tried', 'sz_tried', 'nr_applied', 'sz_applied', 'sz_ops_filter_passed', 'qt_exceeds'] as const).map((f): [string, number, string] => [`${S0}/stats/${f}`, 0o400, '0\n']),
     ];
     for (const [path, mode, text] of table) {
       expect(k.fs.stat(path), path).toMatchObject({ mode: 0o100000 | mode, size: 4096 });

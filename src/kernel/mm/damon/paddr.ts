@@ -10,7 +10,9 @@ import type { Kernel } from '../../kernel.js';
 import { accessedBetween } from '../../workload/access_model.js';
 import { NO_OWNER } from '../frames.js';
 import { reclaimPages, setActive } from '../vmscan.js';
-import { pickSamplingAddrs, simRanges, splitRanges, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction } from './core.js';
+import { pickSamplingAddrs, simRanges, splitRanges, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction, type DamosScheme } from './core.js';
+import { opsFilterOut, opsHasFilter, pageoutExtraFilter, REJECT_YOUNG, type DamosFilter } from './filters.js';
+import { forEachUserPfn, migratePfns, PageProbe } from './ops-common.js';
 import type { DamonOperations } from './ops.js';
 
 const trace = createDebug('tiersim:damon:paddr');
@@ -34,7 +36,10 @@ export function setRegionBiggestSystemRamDefault(k: Kernel, t: DamonTarget): voi
 
 /** Where a physical address is mapped: the process, its VMA and the page index. */
 function resolve(k: Kernel, paddr: number) {
-  const pfn = Math.floor(paddr / PAGE_SIZE);
+  return resolvePfn(k, Math.floor(paddr / PAGE_SIZE));
+}
+
+function resolvePfn(k: Kernel, pfn: number) {
   const owner = k.alloc.frames.ownerOf(pfn);
   if (owner === NO_OWNER) return undefined;
   const proc = k.tasks.processOfMm(owner);
@@ -75,31 +80,52 @@ export function paddrOps(k: Kernel): DamonOperations {
       }
       return max;
     },
-    applyScheme(ctx: DamonCtx, _t: DamonTarget, r: DamonRegion, action: DamosAction, targetNid: number) {
-      if (action === 'migrate_hot' || action === 'migrate_cold') return migrate(k, ctx, r, targetNid);
+    applyScheme(ctx: DamonCtx, _t: DamonTarget, r: DamonRegion, action: DamosAction, targetNid: number, s?: DamosScheme, passed = { sz: 0 }) {
+      const now = k.clock.nowNs;
+      const windowNs = ctx.sampleNs;
+      // damos_pa_filter_out for the page at `a` (mapped as `m`); counts what passes (sz_filter_passed).
+      const probe = new PageProbe(k, now - windowNs, now, ctx, costNs(k.config, 'rmapWalk'));
+      const at = walkResolver(k);
+      const filterOut = (m: Mapping, extra?: DamosFilter): boolean => {
+        if (s && (extra || opsHasFilter(s)) && opsFilterOut(s, probe.at(m.proc, m.vma, m.index, m.pfn), extra)) return true;
+        passed.sz += PAGE_SIZE;
+        return false;
+      };
+      if (action === 'migrate_hot' || action === 'migrate_cold') return migrate(k, ctx, r, targetNid, at, filterOut);
       if (action === 'lru_prio' || action === 'lru_deprio') {
         // damon_pa_mark_accessed / damon_pa_deactivate_pages: the region's LRU pages move to
         // the active (prio) or inactive (deprio) list.
         let pages = 0;
-        for (let a = r.start; a < r.end; a += PAGE_SIZE) {
-          const m = resolve(k, a);
-          if (!m) continue;
+        forEachUserPfn(k, r.start, r.end, (pfn) => {
+          const m = at(pfn);
+          if (!m || filterOut(m)) return;
           setActive(k, m.vma, m.index, m.index + 1, action === 'lru_prio');
           pages++;
-        }
+        });
         return pages * PAGE_SIZE;
       }
-      if (action !== 'pageout') return 0; // paddr supports pageout (and stat, done by the core)
-      // Reclaim skips pages found young (the temporary "reject young" filter).
-      let reclaimed = 0;
-      const windowNs = ctx.sampleNs;
-      const now = k.clock.nowNs;
-      for (let a = r.start; a < r.end; a += PAGE_SIZE) {
-        const m = resolve(k, a);
-        if (!m) continue;
-        if (accessedBetween(m.proc, m.vma, m.index, now - windowNs, now, k.rng)) continue;
-        reclaimed += reclaimPages(k, m.proc, m.vma, m.index, m.index + 1);
+      if (action === 'stat') {
+        // damon_pa_stat: only counts what the ops filters pass, and only when there are some.
+        if (s && opsHasFilter(s)) {
+          forEachUserPfn(k, r.start, r.end, (pfn) => {
+            const m = at(pfn);
+            if (m) filterOut(m);
+          });
+        }
+        return 0;
       }
+      if (action !== 'pageout') return 0; // paddr supports pageout (and stat, done by the core)
+      // damon_pa_pageout: a temporary "reject young" filter goes after the user's ops filters
+      // unless they have a young filter, so pages found young are not reclaimed.
+      const extra = s ? pageoutExtraFilter(s) : REJECT_YOUNG;
+      let reclaimed = 0;
+      forEachUserPfn(k, r.start, r.end, (pfn) => {
+        const m = at(pfn);
+        if (!m) return;
+        if (s ? filterOut(m, extra) : accessedBetween(m.proc, m.vma, m.index, now - windowNs, now, k.rng)) return;
+        reclaimed += reclaimPages(k, m.proc, m.vma, m.index, m.index + 1);
+      });
+      trace('pageout [%d, %d): %d pages, %d bytes passed the filters', r.start, r.end, reclaimed, passed.sz);
       return reclaimed * PAGE_SIZE;
     },
     targetValid: () => true,
@@ -108,24 +134,51 @@ export function paddrOps(k: Kernel): DamonOperations {
 
 
 /**
- * damon_pa_migrate: the region's user pages not already on `targetNid` go there through
- * migrate_pages (the batched path's FolioMigrator, MR_DAMON: pgmigrate_success/fail), the
- * kdamond paying the cost. NUMA_NO_NODE or a node without memory moves nothing.
+ * damon_pa_migrate: the region's user pages the ops filters pass and that are not already on
+ * `targetNid` go there through migrate_pages (the batched path's FolioMigrator, MR_DAMON:
+ * pgmigrate_success/fail only), the kdamond paying the cost. NUMA_NO_NODE or a node without
+ * memory moves nothing. paddr ignores the scheme's dests (only vaddr's migrate uses them).
  * @returns bytes moved
  */
-function migrate(k: Kernel, ctx: DamonCtx, r: DamonRegion, targetNid: number): number {
-  if (targetNid < 0 || k.alloc.managedPages(targetNid) === 0) return 0;
+function migrate(k: Kernel, ctx: DamonCtx, r: DamonRegion, targetNid: number, at: (pfn: number) => Mapping | undefined, filterOut: (m: Mapping) => boolean): number {
   const frames = k.alloc.frames;
   const pfns: number[] = [];
-  for (let a = r.start; a < r.end; a += PAGE_SIZE) {
-    const pfn = Math.floor(a / PAGE_SIZE);
-    if (frames.ownerOf(pfn) === NO_OWNER) continue; // not an LRU (user) page
-    if (frames.blockOf(pfn)?.nid === targetNid) continue; // already there
+  forEachUserPfn(k, r.start, r.end, (pfn) => {
+    const m = at(pfn);
+    if (!m || filterOut(m)) return;
+    if (frames.blockOf(pfn)?.nid === targetNid) return; // already there: put back, not moved
     pfns.push(pfn);
-  }
-  if (pfns.length === 0) return 0;
-  const m = k.migrator.folios.migrateFolios(pfns, () => k.alloc.allocMigrationTarget(targetNid, targetNid), 0);
-  ctx.charge(m.ns);
-  trace('migrate to node %d: %d of %d pages', targetNid, m.moved, pfns.length);
-  return m.moved * PAGE_SIZE;
+  });
+  return migratePfns(k, ctx, pfns, targetNid);
+}
+
+type Mapping = NonNullable<ReturnType<typeof resolve>>;
+
+/**
+ * resolvePfn for a walk in address order: neighbouring pages mostly share an owner and a VMA,
+ * so the last ones are tried first (what the walk would otherwise look up per page).
+ */
+function walkResolver(k: Kernel): (pfn: number) => Mapping | undefined {
+  const frames = k.alloc.frames;
+  let lastOwner = NO_OWNER;
+  let proc: Mapping['proc'] | undefined;
+  let vma: Mapping['vma'] | undefined;
+  return (pfn) => {
+    const owner = frames.ownerOf(pfn);
+    if (owner === NO_OWNER) return undefined;
+    if (owner !== lastOwner) {
+      lastOwner = owner;
+      proc = k.tasks.processOfMm(owner);
+      vma = undefined;
+    }
+    if (!proc) return undefined;
+    const vpn = frames.vpnOf(pfn);
+    let index = vma ? vma.indexOf(vpn) : -1;
+    if (index < 0) {
+      vma = proc.mm.findVma(vpn);
+      if (!vma) return undefined;
+      index = vma.indexOf(vpn);
+    }
+    return { proc, vma: vma!, index, pfn };
+  };
 }

@@ -7,6 +7,7 @@ import { EINVAL, StaticDir, attr, type KFile } from '../../../kernfs/index.js';
 import { kstrtoint, kstrtoul, kstrtouint } from '../../lib/kstrto.js';
 import { nrFile, ro, rw, setChildren } from './sysfs-common.js';
 import { newScheme, type DamosScheme, type DamosStats } from './core.js';
+import { destsDir, filtersDir, mkDests, mkFilters, SysfsSchemeFilters } from './sysfs-filters.js';
 
 /** damon_sysfs_damos_action_names, in the kernel's order. */
 export const SYSFS_DAMOS_ACTIONS = ['willneed', 'cold', 'pageout', 'hugepage', 'nohugepage', 'lru_prio', 'lru_deprio', 'migrate_hot', 'migrate_cold', 'stat'] as const;
@@ -29,11 +30,13 @@ export class SysfsScheme {
   quota = { ms: 0n, bytes: 0n, resetIntervalMs: 0n, szPermil: 0, nrAccessesPermil: 0, agePermil: 0 };
   wmarks = { metric: 0, intervalUs: 0n, high: 0n, mid: 0n, low: 0n };
   /** What the stats files show: the running scheme's stats at the last update_schemes_stats. */
-  stats: DamosStats = { nrTried: 0, szTried: 0, nrApplied: 0, szApplied: 0, qtExceeds: 0 };
+  stats: DamosStats = { nrTried: 0, szTried: 0, nrApplied: 0, szApplied: 0, qtExceeds: 0, szOpsFilterPassed: 0 };
   /** tried_regions/total_bytes as the last update_schemes_tried_{bytes,regions} left it. */
   triedBytes = 0;
   /** tried_regions/, whose N/ directories the update/clear commands rebuild. */
   readonly triedDir = new StaticDir();
+  /** filters/, core_filters/, ops_filters/ and dests/ (sysfs-filters.ts). */
+  readonly filters = new SysfsSchemeFilters();
 }
 
 
@@ -97,12 +100,17 @@ function schemeDir(s: SysfsScheme): StaticDir {
       mid: ul(() => w.mid, (v) => (w.mid = v)),
       low: ul(() => w.low, (v) => (w.low = v)),
     }),
+    filters: filtersDir(s.filters, 'both'),
+    core_filters: filtersDir(s.filters, 'core'),
+    ops_filters: filtersDir(s.filters, 'ops'),
+    dests: destsDir(s.filters),
     tried_regions: s.triedDir.set('total_bytes', ro(() => `${s.triedBytes}\n`)),
     stats: new StaticDir({
       nr_tried: ro(() => `${st().nrTried}\n`),
       sz_tried: ro(() => `${st().szTried}\n`),
       nr_applied: ro(() => `${st().nrApplied}\n`),
       sz_applied: ro(() => `${st().szApplied}\n`),
+      sz_ops_filter_passed: ro(() => `${st().szOpsFilterPassed}\n`),
       qt_exceeds: ro(() => `${st().qtExceeds}\n`),
     }),
   });
@@ -138,6 +146,8 @@ export function mkScheme(s: SysfsScheme): DamosScheme {
     applyIntervalUs: s.applyIntervalUs,
     quota: { ms: q.ms, sz: q.bytes, resetIntervalMs: q.resetIntervalMs, weightSz: q.szPermil, weightNrAccesses: q.nrAccessesPermil, weightAge: q.agePermil },
     wmarks: { metric: w.metric, intervalUs: w.intervalUs, high: w.high, mid: w.mid, low: w.low },
+    filters: mkFilters(s.filters),
+    migrateDests: mkDests(s.filters),
   });
 }
 
@@ -172,7 +182,7 @@ export function updateTried(s: SysfsScheme, run: DamosScheme | undefined, what: 
   const tried = run?.lastTried ?? [];
   s.triedBytes = tried.reduce((sum, [a, b]) => sum + (b - a), 0);
   if (what === 'bytes') return;
-  tried.forEach(([start, end, nrAccesses, age], i) => {
+  tried.forEach(([start, end, nrAccesses, age, szFilterPassed], i) => {
     dir.set(
       String(i),
       new StaticDir({
@@ -180,6 +190,7 @@ export function updateTried(s: SysfsScheme, run: DamosScheme | undefined, what: 
         end: ro(() => `${end}\n`),
         nr_accesses: ro(() => `${nrAccesses}\n`),
         age: ro(() => `${age}\n`),
+        sz_filter_passed: ro(() => `${szFilterPassed}\n`),
       }),
     );
   });

@@ -12,15 +12,15 @@ import { damonDbgfs } from './dbgfs.js';
 import { paddrOps, setRegionBiggestSystemRamDefault } from './paddr.js';
 import { nrFile, ro, rw, setChildren } from './sysfs-common.js';
 import { commitSchemes, mkScheme, schemesDir, SysfsScheme, updateTried } from './sysfs-schemes.js';
-import { vaddrOps } from './vaddr.js';
+import { fvaddrOps, vaddrOps } from './vaddr.js';
 
 const trace = createDebug('tiersim:damon:sysfs');
 
 /** damon_sysfs_ops_strs: the names `operations` accepts, in the kernel's order. */
 const OPS_NAMES = ['vaddr', 'fvaddr', 'paddr'] as const;
 type OpsName = (typeof OPS_NAMES)[number];
-/** The operations sets the simulated kernel registers (fvaddr is not built). */
-const REGISTERED_OPS: readonly OpsName[] = ['vaddr', 'paddr'];
+/** The operations sets the simulated kernel registers, in enum damon_ops_id order. */
+const REGISTERED_OPS: readonly OpsName[] = ['vaddr', 'fvaddr', 'paddr'];
 
 /** The `state` commands (damon_sysfs_cmd_strs plus on/off). */
 const STATE_COMMANDS = [
@@ -205,7 +205,7 @@ function buildInputs(k: Kernel, c: SysfsContext): { attrs: DamonAttrs; ops: OpsN
 }
 
 function opsOf(k: Kernel, name: OpsName) {
-  return name === 'paddr' ? paddrOps(k) : vaddrOps(k);
+  return name === 'paddr' ? paddrOps(k) : name === 'fvaddr' ? fvaddrOps(k) : vaddrOps(k);
 }
 
 /** damon_sysfs_turn_damon_on. */

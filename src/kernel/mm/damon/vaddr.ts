@@ -7,7 +7,10 @@ import type { Process } from '../../sched/process.js';
 import { accessedBetween } from '../../workload/access_model.js';
 import { NO_PFN } from '../mm.js';
 import { reclaimPages, setActive } from '../vmscan.js';
-import { pickSamplingAddrs, simRanges, splitRanges, type DamonCtx, type DamonRegion, type DamonTarget, type DamosAction } from './core.js';
+import type { Vma } from '../mm.js';
+import { pickSamplingAddrs, simRanges, splitRanges, type DamonCtx, type DamonRegion, type DamonTarget, type DamosAction, type DamosScheme } from './core.js';
+import { opsFilterOut, opsHasFilter, pickDest, type DamosMigrateDest } from './filters.js';
+import { migratePfns, PageProbe } from './ops-common.js';
 import type { DamonOperations } from './ops.js';
 
 /**
@@ -53,6 +56,31 @@ export function vaddrOps(k: Kernel): DamonOperations {
       const b = Math.min(end, vma.end);
       if (a < b) fn(vma, Math.floor((a - vma.start) / PAGE_SIZE), Math.ceil((b - vma.start) / PAGE_SIZE));
     }
+  };
+  /**
+   * damos_va_migrate: the region's mapped pages the ops filters pass go to `targetNid`, or with
+   * dests, each to the destination its interleave index picks (damos_va_migrate_dests_add;
+   * pages already there stay), one migrate_pages per destination (MR_DAMON).
+   */
+  const migrate = (ctx: DamonCtx, proc: Process, r: DamonRegion, targetNid: number, dests: readonly DamosMigrateDest[], filterOut: (vma: Vma, i: number) => boolean): number => {
+    const lists: number[][] = dests.length === 0 ? [[]] : dests.map(() => []);
+    eachRange(proc, r.start, r.end, (vma, i0, i1) => {
+      for (let i = i0; i < i1; i++) {
+        const pfn = vma.pt[i]!;
+        if (pfn === NO_PFN || filterOut(vma, i)) continue;
+        const nid = k.alloc.frames.blockOf(pfn)?.nid;
+        if (dests.length === 0) {
+          if (nid !== targetNid) lists[0]!.push(pfn);
+          continue;
+        }
+        // ilx: vm_pgoff (an anonymous VMA's is its first virtual page number) plus the offset.
+        const d = pickDest(dests, vma.startVpn + i);
+        if (d >= 0 && nid !== dests[d]!.id) lists[d]!.push(pfn);
+      }
+    });
+    let moved = 0;
+    lists.forEach((pfns, i) => (moved += migratePfns(k, ctx, pfns, dests.length === 0 ? targetNid : dests[i]!.id)));
+    return moved;
   };
   return {
     name: 'vaddr',
@@ -100,9 +128,14 @@ export function vaddrOps(k: Kernel): DamonOperations {
       }
       return max;
     },
-    applyScheme(_ctx: DamonCtx, t: DamonTarget, r: DamonRegion, action: DamosAction) {
+    applyScheme(ctx: DamonCtx, t: DamonTarget, r: DamonRegion, action: DamosAction, targetNid: number, s?: DamosScheme, passed = { sz: 0 }) {
       const proc = procOf(t);
       if (!proc) return 0;
+      const now = k.clock.nowNs;
+      // damos_va_filter_out (young from the page table: the last sampling interval's A bit).
+      const probe = new PageProbe(k, now - ctx.sampleNs, now, ctx, costNs(k.config, 'pteScan'));
+      const filterOut = (vma: Vma, i: number): boolean => s !== undefined && opsFilterOut(s, probe.at(proc, vma, i, vma.pt[i]!));
+      if (action === 'migrate_hot' || action === 'migrate_cold') return migrate(ctx, proc, r, targetNid, s?.migrateDests ?? [], filterOut);
       let pages = 0;
       eachRange(proc, r.start, r.end, (vma, i0, i1) => {
         switch (action) {
@@ -123,10 +156,12 @@ export function vaddrOps(k: Kernel): DamonOperations {
             pages += i1 - i0;
             break;
           case 'stat':
+            // damos_va_stat: counts the pages the ops filters pass, only when there are some.
+            if (s && opsHasFilter(s)) for (let i = i0; i < i1; i++) if (vma.pt[i] !== NO_PFN && !filterOut(vma, i)) passed.sz += PAGE_SIZE;
             break;
           default:
-            // lru_prio, lru_deprio, migrate_hot, migrate_cold: vaddr does not support them
-            // (6.11's damon_va_apply_scheme), so nothing is applied.
+            // lru_prio, lru_deprio: vaddr does not support them (damon_va_apply_scheme), so
+            // nothing is applied.
             break;
         }
       });
@@ -140,4 +175,20 @@ function countMapped(vma: Process['vma'], i0: number, i1: number): number {
   let n = 0;
   for (let i = i0; i < i1; i++) if (vma.pt[i] !== NO_PFN) n++;
   return n;
+}
+
+/**
+ * fvaddr (5.19+): vaddr with fixed, user-given regions. The kernel registers a copy of the
+ * vaddr ops without .init and .update, so the regions are what the user set (none: nothing)
+ * and are never re-derived from the mappings.
+ */
+export function fvaddrOps(k: Kernel): DamonOperations {
+  return {
+    ...vaddrOps(k),
+    name: 'fvaddr',
+    init(ctx: DamonCtx) {
+      for (const t of ctx.targets) t.regions = splitRanges(simRanges(t.initRegions), ctx.minNrRegions);
+    },
+    update() {},
+  };
 }
