@@ -9,7 +9,7 @@ import type { Bench, BenchContext, RunFigures } from './types.js';
 
 const PRESET = 'epyc-2node-256g';
 const SIZES_GB = [8, 32];
-const QUICK = { sizesGb: [1], iters: 16 };
+const QUICK = { sizesGb: [1], iters: 128 };
 const OVERHEADS = ['numa_task_work_oh', 'numa_hf_migration_oh', 'kmmscand_scan_oh', 'kmmscand_migration_oh'] as const;
 const SRC = 'kmmscand RFC V0 cover letter, 8 GB row (spec/mechanisms.md §6.5)';
 

@@ -18,7 +18,7 @@ const CASES: Case[] = [
       const k = bootPreset('epyc-2node-256g', ctx.seed);
       k.fs.writeFile('proc/sys/kernel/numa_balancing', '0\n');
       k.fs.writeFile('sys/kernel/mm/kmmscand/scan_enabled', '1\n');
-      const pid = await spawn(k, `abench size=${ctx.quick ? 1 : 8}G threads=64 iters=${ctx.quick ? 16 : 512} delay_us=1 node=1`);
+      const pid = await spawn(k, `abench size=${ctx.quick ? 1 : 8}G threads=64 iters=${ctx.quick ? 128 : 512} delay_us=1 node=1`);
       await runToEnd(k, pid);
       return k.clock.nowNs / 1e9;
     },
@@ -28,7 +28,7 @@ const CASES: Case[] = [
     async run(ctx) {
       const k = bootPreset('epyc-2node-256g', ctx.seed);
       k.fs.writeFile('proc/sys/kernel/numa_balancing', '2\n');
-      const pid = await spawn(k, `abench size=${ctx.quick ? 1 : 8}G threads=64 iters=${ctx.quick ? 16 : 512} delay_us=1 node=1`);
+      const pid = await spawn(k, `abench size=${ctx.quick ? 1 : 8}G threads=64 iters=${ctx.quick ? 128 : 512} delay_us=1 node=1`);
       await runToEnd(k, pid);
       return k.clock.nowNs / 1e9;
     },
