@@ -111,12 +111,12 @@ export const kmmscandAbench: Bench = {
     const bars: Bar[] = [];
     for (const row of Object.keys(runs[0]?.rows ?? {})) {
       const gb = row.split('=')[1];
-      for (const [col, series] of [['base_s', 'base (numa_balancing=2)'], ['patched_s', 'patched (numa_balancing=0 + kmmscand)']] as const) {
+      for (const [col, series] of [['base_s', 'base: NUMAB=2'], ['patched_s', 'patched: NUMAB=0 + kmmscand']] as const) {
         const xs = valuesOf(runs, row, col);
         const pub = this.published?.[`${row}/${col}`]?.value;
         bars.push({ group: `${gb} GB`, series, mean: mean(xs), stdev: (pctStdev(xs) * mean(xs)) / 100, ...(pub === undefined ? {} : { published: pub }) });
       }
     }
-    return barChartSpec({ title: 'kmmscand RFC V0: abench run time, NUMA balancing tiering vs kmmscand', subtitle: plotSubtitle(meta, meta.quick), xTitle: 'abench buffer on the CXL node (GB)', yTitle: 'Run time (simulated s)', bars });
+    return barChartSpec({ title: 'kmmscand RFC V0: abench run time, NUMA balancing tiering vs kmmscand', subtitle: plotSubtitle(meta, meta.quick), xTitle: 'abench buffer size (on the CXL node)', yTitle: 'Run time (simulated s)', bars });
   },
 };

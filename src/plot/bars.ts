@@ -64,8 +64,8 @@ export function barChartSpec(input: BarChartInput): Spec {
       { orient: 'left', scale: 'y', title: input.yTitle, grid: true, gridOpacity: 0.3 },
     ],
     legends: [
-      { fill: 'color', title: 'series', orient: 'right' },
-      ...(hasPublished ? [{ stroke: 'pub', symbolType: 'stroke', orient: 'right' as const }] : []),
+      { fill: 'color', title: 'series', orient: 'right', labelLimit: 320 },
+      ...(hasPublished ? [{ stroke: 'pub', symbolType: 'stroke', orient: 'right' as const, labelLimit: 320 }] : []),
     ],
     marks: [
       {
