@@ -54,12 +54,6 @@ export function valuesOf(runs: readonly RunFigures[], row: string, col: string):
   return runs.map((r) => r.rows[row]?.[col]).filter((v): v is number => typeof v === 'number');
 }
 
-/** { mean, pct_stdev } of one figure across runs. */
-export function summary(runs: readonly RunFigures[], row: string, col: string): { mean: number; pct_stdev: number } {
-  const xs = valuesOf(runs, row, col);
-  return { mean: round(mean(xs)), pct_stdev: round(pctStdev(xs)) };
-}
-
 /** Round to 4 significant decimals for printing and JSON (the model is not more exact). */
 export function round(x: number, digits = 4): number {
   if (!Number.isFinite(x)) return x;
