@@ -44,5 +44,5 @@ export interface Bench {
   /** The publication-shaped table, one string per line. */
   table(runs: RunFigures[]): string[];
   /** The publication-style figure (bars with error bars, or time series). */
-  plot?(runs: RunFigures[], meta: { preset: string; seeds: number[] }): Spec;
+  plot?(runs: RunFigures[], meta: { preset: string; seeds: number[]; quick?: boolean }): Spec;
 }

@@ -1,4 +1,4 @@
-// The tiersim command line (yargs): mount, shell, presets.
+// The tiersim command line (yargs): mount, shell, bench, presets.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CliError, DEFAULT_MACHINE, describeMachine, listPresets, loadMachine } from './machine.js';
@@ -9,6 +9,7 @@ import { runAdvance, runKill, runMigratePages, runPs, runSpawn } from './control
 import { DAMON_ABIS, type DamonAbi } from '../kernel/mm/damon/dbgfs.js';
 import { parseIntervalMs, runStat } from './stat.js';
 import { PlotError } from '../plot/style.js';
+import { runBenchCommand } from './bench.js';
 
 /**
  * The words after `command` on the command line, verbatim and without `--mount DIR`: yargs
@@ -136,6 +137,20 @@ async function main(argv: string[]): Promise<void> {
         const at = process.argv.indexOf('damo');
         process.exit(await damoMain(process.argv.slice(at + 1), 'tiersim damo'));
       },
+    )
+    .command(
+      'bench [name]',
+      "reproduce a published result in simulated time (kmmscand-abench, migrate-batch-memhog, ...): table with the published values and the model's error",
+      (y) =>
+        y
+          .usage('$0 bench NAME [--seeds N] [--quick] [--json] [--plot FILE.png|svg]\n$0 bench --list')
+          .positional('name', { type: 'string', describe: 'the bench (see --list)' })
+          .option('list', { type: 'boolean', describe: 'list the benches' })
+          .option('seeds', { type: 'number', describe: "repeat with seeds 1..N and report mean and %stdev (default: the bench's)" })
+          .option('quick', { type: 'boolean', describe: 'scaled-down run for smoke tests (figures not comparable with the publication)' })
+          .option('json', { type: 'boolean', describe: 'print one JSON object instead of the table' })
+          .option('plot', { type: 'string', describe: 'draw the publication-style figure to FILE (.png or .svg)' }),
+      (a) => runBenchCommand({ name: a.name, list: a.list, seeds: a.seeds, quick: a.quick, json: a.json, plot: a.plot }),
     )
     .command(
       'presets',

@@ -50,7 +50,14 @@ export const COST_NAMES = [
   'hintFaultTrap',
   'speSampleProcess',
 ] as const;
-export type CostName = (typeof COST_NAMES)[number];
+/**
+ * Costs a preset may leave out, with what they default to: `tlbFlushSync` (the wait for a flush
+ * round to complete that a profile charges to the code after it — arm64's DSB ISH; 0 where the
+ * IPI round trip already holds it) and `pteClearYoung` (kmmscand's per-PTE A-bit test-and-clear
+ * plus the folio's idle/young flags; pteScan when absent).
+ */
+export const OPTIONAL_COST_NAMES = ['tlbFlushSync', 'pteClearYoung'] as const;
+export type CostName = (typeof COST_NAMES)[number] | (typeof OPTIONAL_COST_NAMES)[number];
 
 export interface MachineConfig {
   readonly name: string;
@@ -230,8 +237,20 @@ export function parseMachineConfig(raw: unknown): MachineConfig {
     if (unit !== 'ns' && unit !== 'us') throw new ConfigError(`costs.${key}.unit`, `must be "ns" or "us", got ${JSON.stringify(unit)}`);
     costs[key] = { value: num(c, 'value', `costs.${key}.`, { min: 0 }), unit, source: str(c, 'source', `costs.${key}.`) };
   }
+  for (const key of OPTIONAL_COST_NAMES) {
+    const c = rawCosts[key];
+    if (c === undefined) {
+      costs[key] = key === 'pteClearYoung' ? { ...costs.pteScan, source: `not given: pteScan (${costs.pteScan.source})` } : { value: 0, unit: 'us', source: 'not given: 0 (the flush round trip holds the wait)' };
+      continue;
+    }
+    if (!isObject(c)) throw new ConfigError(`costs.${key}`, 'must be { "value": n, "unit": "ns"|"us", "source": "..." }');
+    const unit = c['unit'];
+    if (unit !== 'ns' && unit !== 'us') throw new ConfigError(`costs.${key}.unit`, `must be "ns" or "us", got ${JSON.stringify(unit)}`);
+    costs[key] = { value: num(c, 'value', `costs.${key}.`, { min: 0 }), unit, source: str(c, 'source', `costs.${key}.`) };
+  }
+  const known: readonly string[] = [...COST_NAMES, ...OPTIONAL_COST_NAMES];
   for (const key of Object.keys(rawCosts)) {
-    if (!(COST_NAMES as readonly string[]).includes(key)) throw new ConfigError(`costs.${key}`, `unknown cost constant (known: ${COST_NAMES.join(', ')})`);
+    if (!known.includes(key)) throw new ConfigError(`costs.${key}`, `unknown cost constant (known: ${known.join(', ')})`);
   }
 
   const numaBalancingDefault = num(raw, 'numaBalancingDefault', '', { int: true, min: 0, fallback: nodes.length > 1 ? 1 : 0 });

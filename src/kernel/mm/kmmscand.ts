@@ -10,7 +10,7 @@
 // does, but never asks the access model page by page. A bits are stamped per 512-PTE chunk;
 // only folios whose flags leave the answer open draw one, from the access model's probability
 // for the chunk's window, by geometric skips (one PRNG draw per accessed page). CPU time is
-// charged per PTE (pteScan) and per folio migrated to the thread, never to the workload.
+// charged per PTE (pteClearYoung) and per folio migrated to the thread, never to the workload.
 import createDebug from 'debug';
 import { EINVAL } from '../../kernfs/index.js';
 import { MAX_NUMNODES, PAGE_SIZE, costNs } from '../config/machine.js';
@@ -332,7 +332,7 @@ export class Kmmscand {
   /**
    * Scan one mm from its saved address: whole VMAs until scan_size is covered (unless the scan
    * keeps finding useful pages), then adapt the slot. All its A bits are sampled at `nowNs`.
-   * @returns the thread's ns for the walk (pteScan per PTE)
+   * @returns the thread's ns for the walk (pteClearYoung per PTE)
    */
   private scanMmSlot(slot: MmSlot, nowNs: number): number {
     const vm = this.k.vm;
@@ -365,7 +365,7 @@ export class Kmmscand {
     }
     if (!stopped) address = 0;
     vm.countEvent('nr_kmmscand_mm_scans');
-    const ns = ptes * costNs(this.k.config, 'pteScan');
+    const ns = ptes * costNs(this.k.config, 'pteClearYoung');
     slot.address = address;
     this.updateMmSlotInfo(slot, slot.nrAccessed - accessedStart, jiffiesAt(nowNs + ns));
     trace('pid %d: scanned %d PTEs, %d useful, next in %d ms (size %d MiB), %d queued', slot.proc.pid, ptes, slot.scanDelta, slot.scanPeriodMs, slot.scanSizeBytes / 1048576, this.queued);

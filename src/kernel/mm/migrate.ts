@@ -117,7 +117,8 @@ export class Migrator {
     const { config, vm } = this.k;
     let ns = 0;
     if (remote > 0) {
-      ns += costNs(config, 'tlbFlushIpiBase') + costNs(config, 'tlbFlushIpiPerCpu') * remote;
+      // The round plus the wait for its completion (arm64: the DSB ISH after the TLBI).
+      ns += costNs(config, 'tlbFlushIpiBase') + costNs(config, 'tlbFlushIpiPerCpu') * remote + costNs(config, 'tlbFlushSync');
       vm.countEvent('nr_tlb_remote_flush');
       vm.countEvent('nr_tlb_remote_flush_received', remote);
       stats.remoteFlushes++;
@@ -298,7 +299,7 @@ export class Migrator {
         cpu: callerCpu,
         callerNode: this.k.numa.cpuNode(callerCpu) ?? 0,
         inMask,
-        ipiNs: costNs(config, 'tlbFlushIpiBase') + costNs(config, 'tlbFlushIpiPerCpu') * remote,
+        ipiNs: costNs(config, 'tlbFlushIpiBase') + costNs(config, 'tlbFlushIpiPerCpu') * remote + costNs(config, 'tlbFlushSync'),
         localFlushNs: costNs(config, 'tlbFlushLocal'),
       };
       this.masks.set(mm, m);
