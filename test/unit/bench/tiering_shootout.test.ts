@@ -25,7 +25,7 @@ describe('tiering-shootout --quick', () => {
     expect(r('kmmscand')['kmmscand_s']).toBeGreaterThan(0);
     expect(r('damon')['task_s']).toBe(0);
     expect(r('damon')['kdamond_s']).toBeGreaterThan(0);
-    expect(r('numab2')['kdamond_s'] + r('numab2')['kmmscand_s']!).toBe(0);
+    expect(r('numab2')['kdamond_s']! + r('numab2')['kmmscand_s']!).toBe(0);
     // DAMON's migrate_cold demotes the idle filler
     expect(r('damon')['demoted']).toBeGreaterThan(0);
     // series: per mechanism, share in [0, 1] over time and promotions per second
