@@ -35,12 +35,24 @@ describe('sampling-vs-hintfaults --quick', () => {
     expect(spe['top_tier_share']).toBeGreaterThan(0.5);
     // the summary is computed from the two rows
     expect(run.rows['summary']!['reduction_pct']).toBeCloseTo(100 * (1 - spe['overhead_s']! / hf['overhead_s']!), 9);
-    expect(progress.length).toBeGreaterThan(2);
+    // NUMA balancing between DRAM nodes (the RFC's regime): the same split
+    const hfNuma = run.rows['hint_faults_numa']!;
+    const speNuma = run.rows['spe_numa']!;
+    expect(hfNuma['pte_updates']).toBeGreaterThan(0);
+    expect(hfNuma['fault_s']).toBeGreaterThan(0);
+    expect(hfNuma['migrated']).toBeGreaterThan(0);
+    expect(hfNuma['promoted']).toBe(0); // DRAM to DRAM: no promotion
+    expect(speNuma['pte_updates']).toBe(0);
+    expect(speNuma['fault_s']).toBe(0);
+    expect(speNuma['samples']).toBeGreaterThan(0);
+    expect(speNuma['migrated']).toBeGreaterThan(0);
+    expect(run.rows['summary']!['numa_reduction_pct']).toBeCloseTo(100 * (1 - speNuma['overhead_s']! / hfNuma['overhead_s']!), 9);
+    expect(progress.length).toBeGreaterThan(4);
     const table = bench.table([run]).join('\n');
     expect(table).toContain('arm64-2node-128c-cxl');
     expect(table).toContain('29.9');
     expect(table).toContain('11.9');
     expect(table).toContain('--quick');
-    expect((bench.json([run]) as { rows: unknown[] }).rows).toHaveLength(2);
+    expect((bench.json([run]) as { rows: unknown[] }).rows).toHaveLength(4);
   }, 120_000);
 });
