@@ -22,7 +22,9 @@
 //   one CPU.
 import type { Bench, BenchContext, RunFigures } from './types.js';
 import { damonSysfs } from '../kernel/mm/damon/sysfs.js';
-import { SimSession, cell, formatTable, mean, meanText } from './sim_session.js';
+import type { Spec } from 'vega';
+import { groupedBarsSpec, type Bar } from './grouped_bars.js';
+import { SimSession, cell, formatTable, mean, meanText, stdev } from './sim_session.js';
 
 export const PRESET = 'cxl-2node';
 const ADMIN = 'sys/kernel/mm/damon/admin/kdamonds';
@@ -46,8 +48,8 @@ export function configs(quick: boolean): Config[] {
   return out;
 }
 
-export function sizes(quick: boolean): { size: string; threads: number; warmAggr: number; measureAggr: number } {
-  return quick ? { size: '256M', threads: 4, warmAggr: 10, measureAggr: 5 } : { size: '1G', threads: 8, warmAggr: 20, measureAggr: 10 };
+export function sizes(quick: boolean): { size: string; label: string; threads: number; warmAggr: number; measureAggr: number } {
+  return quick ? { size: '256M', label: '256 MiB', threads: 4, warmAggr: 10, measureAggr: 5 } : { size: '1G', label: '1 GiB', threads: 8, warmAggr: 20, measureAggr: 10 };
 }
 
 /** Half-open byte ranges with a hot flag, sorted by start. */
@@ -158,7 +160,7 @@ function table(runs: RunFigures[]): string[] {
   const z = sizes(quick);
   const c = (row: string, col: string, d: number) => meanText(cell(runs, row, col), d);
   return [
-    `damon-accuracy: vaddr kdamond on one ${z.size}B workload on node 0 (${z.threads} threads), ${PRESET}, numa_balancing=0; ${z.warmAggr} aggregations of warm-up, then ${z.measureAggr} measured; ${runs.length} seed(s)`,
+    `damon-accuracy: vaddr kdamond on one ${z.label} workload on node 0 (${z.threads} threads), ${PRESET}, numa_balancing=0; ${z.warmAggr} aggregations of warm-up, then ${z.measureAggr} measured; ${runs.length} seed(s)`,
     ...(quick ? ['(--quick: a scaled-down run)'] : []),
     '',
     ...formatTable([
@@ -189,6 +191,28 @@ function json(runs: RunFigures[]): unknown {
   };
 }
 
+/** Precision and recall per configuration (mean ± sd over seeds). */
+function plot(runs: RunFigures[], meta: { preset: string; seeds: number[] }): Spec {
+  const quick = Object.values(runs[0]?.rows ?? {}).some((r) => r['quick'] === 1);
+  const bars: Bar[] = [];
+  for (const cf of configs(quick)) {
+    const r = rowName(cf);
+    for (const col of ['precision', 'recall']) {
+      const xs = cell(runs, r, col);
+      bars.push({ category: r, series: col, mean: xs.length ? mean(xs) : NaN, sd: stdev(xs) });
+    }
+  }
+  const z = sizes(quick);
+  return groupedBarsSpec({
+    title: `damon-accuracy: ${meta.preset}, seeds ${meta.seeds.join(',')}`,
+    subtitle: [`vaddr DAMON on ${z.label} hotset / zipf; hot = at least the average page's access rate; bytes`],
+    xTitle: 'workload, sampling/aggregation interval, min-max regions',
+    yTitle: 'fraction of bytes',
+    yDomain: [0, 1],
+    bars,
+  });
+}
+
 export const bench: Bench = {
   name: 'damon-accuracy',
   title: 'Precision and recall of DAMON\'s hot regions against the ground truth, across intervals and region bounds, with kdamond CPU',
@@ -197,5 +221,6 @@ export const bench: Bench = {
   run,
   json,
   table,
+  plot,
 };
 export default bench;

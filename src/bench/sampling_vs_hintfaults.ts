@@ -12,7 +12,9 @@
 // overhead, not its absolute seconds (a different machine, workload size and sample period).
 import type { Bench, BenchContext, RunFigures } from './types.js';
 import { costNs } from '../kernel/config/machine.js';
-import { SimSession, cell, errorPct, formatTable, mean, meanText } from './sim_session.js';
+import type { Spec } from 'vega';
+import { groupedBarsSpec, type Bar } from './grouped_bars.js';
+import { SimSession, cell, errorPct, formatTable, mean, meanText, stdev } from './sim_session.js';
 
 export const PRESET = 'arm64-2node-128c-cxl';
 
@@ -178,6 +180,32 @@ function json(runs: RunFigures[]): unknown {
   };
 }
 
+const SERIES: Record<Row, string> = { hint_faults: 'tiering: hint faults', spe: 'tiering: SPE', hint_faults_numa: 'NUMA: hint faults', spe_numa: 'NUMA: SPE' };
+const PATHS: Array<[string, string]> = [['scan_s', 'scan'], ['fault_s', 'hint faults'], ['irq_s', 'sample interrupt'], ['taskwork_s', 'sample task work'], ['overhead_s', 'total']];
+
+/** Overhead by path: the four runs' bars (mean ± sd over seeds) beside the IBS RFC's. */
+function plot(runs: RunFigures[], meta: { preset: string; seeds: number[] }): Spec {
+  const bars: Bar[] = [];
+  for (const [col, category] of PATHS) {
+    for (const r of ROWS) {
+      const xs = cell(runs, r, col);
+      bars.push({ category, series: SERIES[r], mean: mean(xs), sd: stdev(xs) });
+    }
+    const pubD = published?.[`hint_faults/${col}`];
+    const pubS = published?.[`spe/${col}`];
+    bars.push({ category, series: 'IBS RFC default (published)', mean: pubD?.value ?? (col === 'irq_s' || col === 'taskwork_s' ? 0 : NaN), sd: 0 });
+    bars.push({ category, series: 'IBS RFC sampled (published)', mean: pubS?.value ?? (col === 'scan_s' || col === 'fault_s' ? 0 : NaN), sd: 0 });
+  }
+  const quick = runs.some((r) => r.rows['summary']?.['quick'] === 1);
+  return groupedBarsSpec({
+    title: `sampling-vs-hintfaults: ${meta.preset}, seeds ${meta.seeds.join(',')}`,
+    subtitle: [`${workload(quick).what}; NUMA balancing overhead by path (model: Arm SPE; published: AMD IBS, another machine)`],
+    xTitle: 'overhead path',
+    yTitle: 'CPU time (s)',
+    bars,
+  });
+}
+
 export const bench: Bench = {
   name: 'sampling-vs-hintfaults',
   title: 'NUMA balancing tiering driven by hint faults vs SPE samples: overhead by path, beside the IBS RFC',
@@ -187,5 +215,6 @@ export const bench: Bench = {
   published,
   json,
   table,
+  plot,
 };
 export default bench;

@@ -91,6 +91,13 @@ export function mean(xs: readonly number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 }
 
+/** Sample standard deviation (0 for a single run). */
+export function stdev(xs: readonly number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
 /** Sample standard deviation as % of the mean (0 for a single run). */
 export function stdevPct(xs: readonly number[]): number {
   if (xs.length < 2) return 0;

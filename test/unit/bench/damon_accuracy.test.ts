@@ -4,6 +4,7 @@
 // intervals, so DAMON calls them hot too); coarse region bounds merge hot with cold and lose recall.
 import { describe, expect, it } from 'vitest';
 import { bench, configs, overlap, rowName } from '../../../src/bench/damon_accuracy.js';
+import { renderSvg } from '../../../src/plot/render.js';
 
 describe('damon-accuracy overlap (bytes)', () => {
   it.each([
@@ -51,5 +52,7 @@ describe('damon-accuracy --quick', () => {
     const table = bench.table([run]).join('\n');
     expect(table).toContain('precision');
     expect(table).toContain('hotset 5ms/100ms regions 10-1000');
+    const svg = await renderSvg(bench.plot!([run], { preset: 'cxl-2node', seeds: [1] }));
+    for (const text of ['fraction of bytes', 'precision', 'recall', 'zipf 50ms/1000ms regions 3-10', 'seeds 1']) expect(svg).toContain(text);
   }, 120_000);
 });

@@ -3,6 +3,7 @@
 // RFC's breakdown beside the prediction.
 import { describe, expect, it } from 'vitest';
 import { bench } from '../../../src/bench/sampling_vs_hintfaults.js';
+import { renderSvg } from '../../../src/plot/render.js';
 
 describe('sampling-vs-hintfaults --quick', () => {
   it('hint faults scan and trap; SPE takes no PROT_NONE fault and is charged per sample', async () => {
@@ -54,5 +55,7 @@ describe('sampling-vs-hintfaults --quick', () => {
     expect(table).toContain('11.9');
     expect(table).toContain('--quick');
     expect((bench.json([run]) as { rows: unknown[] }).rows).toHaveLength(4);
+    const svg = await renderSvg(bench.plot!([run], { preset: 'arm64-2node-128c-cxl', seeds: [1] }));
+    for (const text of ['CPU time (s)', 'overhead path', 'seeds 1', 'tiering: SPE', 'IBS RFC default (published)']) expect(svg).toContain(text);
   }, 120_000);
 });
