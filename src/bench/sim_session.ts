@@ -2,8 +2,11 @@
 // script on a mounted tiersim would), for the reproduction benches: spawn, advance, /proc/vmstat,
 // the per-process NUMA-balancing statistics, sim/kthreads and the placement truth. Plus the few
 // statistics the benches' tables share (mean, %stdev, error against a published value).
+import createDebug from 'debug';
 import { bootKernel, type Kernel } from '../kernel/kernel.js';
 import { loadMachine } from '../cli/machine.js';
+
+const trace = createDebug('tiersim:bench');
 
 export class SimSession {
   readonly k: Kernel;
@@ -13,6 +16,7 @@ export class SimSession {
     seed: number,
   ) {
     this.k = bootKernel(loadMachine(preset).config, { seed, clock: 'virtual' });
+    trace('boot %s seed %d', preset, seed);
   }
 
   read(path: string): string {
@@ -25,7 +29,9 @@ export class SimSession {
 
   /** `sim/spawn` on one open file: the spec in, the pid back. */
   async spawn(spec: string): Promise<number> {
-    return Number((await this.k.fs.transact('sim/spawn', spec)).trim());
+    const pid = Number((await this.k.fs.transact('sim/spawn', spec)).trim());
+    trace('%s: spawned %d: %s', this.preset, pid, spec);
+    return pid;
   }
 
   /** `echo DURATION > sim/advance`. */
