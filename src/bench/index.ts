@@ -1,21 +1,20 @@
-// Every `tiersim bench NAME`, by name. bench-more's three benches (sampling-vs-hintfaults,
-// damon-accuracy, tiering-shootout) are written on their own branch; the integrator enables
-// their entries after merging it (issue 15).
+// Every `tiersim bench NAME`, by name (issue 15).
 import { kmmscandAbench } from './kmmscand_abench.js';
 import { migrateBatchMemhog } from './migrate_batch_memhog.js';
 import { migrateBatchPmbench } from './migrate_batch_pmbench.js';
 import { perfBench } from './perf.js';
-// TODO(issue 15): enable after merging branch bench-more.
-// import { samplingVsHintfaults } from './sampling_vs_hintfaults.js';
-// import { damonAccuracy } from './damon_accuracy.js';
-// import { tieringShootout } from './tiering_shootout.js';
+import { bench as samplingVsHintfaults } from './sampling_vs_hintfaults.js';
+import { bench as damonAccuracy } from './damon_accuracy.js';
+import { bench as tieringShootout } from './tiering_shootout.js';
 import type { Bench } from './types.js';
 
 export const BENCHES: readonly Bench[] = [
   kmmscandAbench,
   migrateBatchMemhog,
   migrateBatchPmbench,
-  // TODO(issue 15): samplingVsHintfaults, damonAccuracy, tieringShootout (branch bench-more).
+  samplingVsHintfaults,
+  damonAccuracy,
+  tieringShootout,
   perfBench,
 ];
 
