@@ -9,6 +9,7 @@ import { PAGE_SIZE } from '../../config/machine.js';
 import type { Kernel } from '../../kernel.js';
 import type { TimerHandle } from '../../time/clock.js';
 import type { DamonOperations } from './ops.js';
+import { adjustQuota, newQuotaState, skipChargedRegion, splitRegionAt, tunedSampleUs, intervalsAdaptationBp, intervalsScore, validTarget, type DamosQuotaState, type IntervalsGoal } from './quota.js';
 import { encodeSnapshot, RECFMT_HEADER } from './record.js';
 
 const trace = createDebug('tiersim:damon');
@@ -20,6 +21,8 @@ export interface DamonAttrs {
   updateUs: bigint;
   minNrRegions: bigint;
   maxNrRegions: bigint;
+  /** intervals_goal (6.15+): auto-tuning of the intervals; absent or aggrs 0 is off. */
+  intervalsGoal?: IntervalsGoal;
 }
 
 /**
@@ -54,6 +57,8 @@ export class DamonRegion {
   samplingAddr = 0;
   sampledAtNs = 0;
   nrAccesses = 0;
+  /** The pseudo moving sum of nr_accesses in bp (damon_moving_sum), what DAMOS matches on. */
+  nrAccessesBp = 0;
   lastNrAccesses = 0;
   age = 0;
 
@@ -126,36 +131,34 @@ export interface DamosScheme {
   wmarks: DamosWatermarks;
   stats: DamosStats;
   /**
-   * apply_interval_us (sysfs, 6.7+): 0 applies at every aggregation; otherwise the scheme is
-   * applied at the first aggregation once this much time has passed since its last apply
-   * (the core has no nr_accesses_bp moving sum, so applies land on aggregation boundaries).
+   * apply_interval_us (sysfs, 6.7+): 0 applies at every aggregation; otherwise every this many
+   * µs, at its own sampling boundary, matching on the pseudo moving sum (damos_set_next_apply_sis).
    */
   applyIntervalUs: bigint;
-  nextApplyNs: number;
+  nextApplySis: number;
   /** target_nid (6.11+): where migrate_hot/migrate_cold move pages; -1 (NUMA_NO_NODE) none. */
   targetNid: number;
   /** Regions tried at the scheme's last apply: [start, end, nr_accesses, age] (tried_regions). */
   lastTried: Array<[number, number, number, number]>;
-  /** Quota window state. */
-  chargedSz: number;
-  windowStartNs: number;
+  /** The quota's goals, charge window, effective size and minimum score (quota.ts). */
+  qs: DamosQuotaState;
   wmarkActive: boolean;
 }
 
 export function newScheme(
-  p: Omit<DamosScheme, 'stats' | 'chargedSz' | 'windowStartNs' | 'wmarkActive' | 'quota' | 'wmarks' | 'applyIntervalUs' | 'nextApplyNs' | 'targetNid' | 'lastTried'> & Partial<Pick<DamosScheme, 'quota' | 'wmarks' | 'applyIntervalUs' | 'targetNid'>>,
+  p: Omit<DamosScheme, 'stats' | 'qs' | 'wmarkActive' | 'quota' | 'wmarks' | 'applyIntervalUs' | 'nextApplySis' | 'targetNid' | 'lastTried'> & Partial<Pick<DamosScheme, 'quota' | 'wmarks' | 'applyIntervalUs' | 'targetNid'>> & { goals?: DamosQuotaState['goals'] },
 ): DamosScheme {
+  const { goals, ...rest } = p;
   return {
-    ...p,
+    ...rest,
     applyIntervalUs: p.applyIntervalUs ?? 0n,
     targetNid: p.targetNid ?? -1,
     lastTried: [],
-    nextApplyNs: 0,
+    nextApplySis: 0,
     quota: p.quota ?? { ms: 0n, sz: 0n, resetIntervalMs: 0n, weightSz: 0, weightNrAccesses: 0, weightAge: 0 },
     wmarks: p.wmarks ?? { metric: 0, intervalUs: 0n, high: 0n, mid: 0n, low: 0n },
     stats: { nrTried: 0, szTried: 0, nrApplied: 0, szApplied: 0, qtExceeds: 0 },
-    chargedSz: 0,
-    windowStartNs: 0,
+    qs: newQuotaState(goals),
     wmarkActive: true,
   };
 }
@@ -192,6 +195,7 @@ export class DamonCtx {
   private nextUpdateSis = 0;
   private szLimit = PAGE_SIZE;
   private lastSplitNr = 0;
+  private nextTuneSis = 0;
 
   constructor(
     readonly k: Kernel,
@@ -253,13 +257,13 @@ export class DamonCtx {
       v.setInt32(0, this.recfmtVersion, true);
       this.writeRbuf(Buffer.concat([RECFMT_HEADER, new Uint8Array(v.buffer)]));
     }
+    this.nextTuneSis = this.intervalsTuneSis();
     for (const s of this.schemes) {
-      s.windowStartNs = this.k.clock.nowNs;
-      s.chargedSz = 0;
-      s.nextApplyNs = this.k.clock.nowNs + clampU64(s.applyIntervalUs) * 1000;
+      s.qs = newQuotaState(s.qs.goals);
+      this.nextApplySisOf(s);
     }
     this.ops.init(this);
-    for (const t of this.targets) for (const r of t.regions) r.nrAccesses = r.lastNrAccesses = r.age = 0;
+    for (const t of this.targets) for (const r of t.regions) r.nrAccesses = r.nrAccessesBp = r.lastNrAccesses = r.age = 0;
     this.updateSzLimit();
     trace('kdamond %d starts: %s, %d targets, %d regions', pid, this.ops.name, this.targets.length, this.nrRegions());
     this.ops.prepareAccessChecks(this);
@@ -302,11 +306,20 @@ export class DamonCtx {
     this.passedSis++;
     const before = this.cpuNs;
     const maxNr = this.ops.checkAccesses(this);
-    if (this.passedSis >= this.nextAggregationSis) {
+    const aggregating = this.passedSis >= this.nextAggregationSis;
+    if (aggregating) {
       this.mergeRegions(Math.floor(maxNr / 10));
       this.recordSnapshot();
-      this.applySchemes();
-      this.nextAggregationSis += this.sis(this.attrs.aggrUs);
+    }
+    // kdamond_apply_schemes runs every sample; each scheme acts when its own interval is due.
+    this.applySchemes();
+    if (aggregating) {
+      const g = this.attrs.intervalsGoal;
+      if (g !== undefined && g.aggrs > 0n && this.passedSis >= this.nextTuneSis) {
+        this.nextTuneSis += this.intervalsTuneSis();
+        this.tuneIntervals(g);
+      }
+      this.nextAggregationSis = this.passedSis + this.sis(this.attrs.aggrUs);
       for (const t of this.targets) {
         for (const r of t.regions) {
           r.lastNrAccesses = r.nrAccesses;
@@ -364,6 +377,7 @@ export class DamonCtx {
           right.age = left.age;
           right.lastNrAccesses = left.lastNrAccesses;
           right.nrAccesses = left.nrAccesses;
+          right.nrAccessesBp = left.nrAccessesBp;
           left.end = left.start + szSub;
           pieces.splice(1, 0, right);
         }
@@ -374,48 +388,105 @@ export class DamonCtx {
     this.lastSplitNr = n;
   }
 
-  /** DAMOS: apply each scheme to the regions matching its access pattern (and quota). */
+  /** damos_set_next_apply_sis: the scheme's next apply, apply_interval_us (or aggr) from now. */
+  private nextApplySisOf(s: DamosScheme): void {
+    s.nextApplySis = this.passedSis + this.sis(s.applyIntervalUs > 0n ? s.applyIntervalUs : this.attrs.aggrUs);
+  }
+
+  /** Sampling intervals between two intervals tunings: aggr_samples × intervals_goal.aggrs. */
+  private intervalsTuneSis(): number {
+    const g = this.attrs.intervalsGoal;
+    return g === undefined || g.aggrs === 0n ? 0 : this.sis(this.attrs.aggrUs) * clampU64(g.aggrs);
+  }
+
+  /**
+   * kdamond_tune_intervals: scale the sampling interval by the feedback on observed access
+   * events (aggr keeps its number of samples), then damon_set_attrs: the next ops update and
+   * scheme applies count from now, and nr_accesses and age are rescaled to the new intervals.
+   */
+  private tuneIntervals(g: IntervalsGoal): void {
+    const samples = this.attrs.sampleUs > 0n ? this.attrs.aggrUs / this.attrs.sampleUs : this.attrs.aggrUs;
+    const regions = this.targets.flatMap((t) => t.regions);
+    const next = tunedSampleUs(this.attrs.sampleUs, g, intervalsAdaptationBp(intervalsScore(regions, samples, g.accessBp)));
+    if (next === undefined) return;
+    const oldMax = this.maxNrAccesses;
+    const oldAggr = this.attrs.aggrUs;
+    this.attrs = { ...this.attrs, sampleUs: next, aggrUs: next * samples };
+    const newMax = this.maxNrAccesses;
+    for (const r of regions) {
+      // damon_update_monitoring_result (aggregation done: the last window's counts rescale).
+      r.lastNrAccesses = Math.floor((Math.floor((r.lastNrAccesses * 10000) / oldMax) * newMax) / 10000);
+      r.nrAccessesBp = r.lastNrAccesses * 10000;
+      r.nrAccesses = Math.floor((Math.floor((r.nrAccesses * 10000) / oldMax) * newMax) / 10000);
+      if (this.attrs.aggrUs > 0n) r.age = clampU64((BigInt(r.age) * oldAggr) / this.attrs.aggrUs);
+    }
+    this.nextUpdateSis = this.passedSis + this.sis(this.attrs.updateUs);
+    for (const s of this.schemes) this.nextApplySisOf(s);
+    trace('kdamond %d: intervals tuned to sample %s us, aggr %s us', this.kdamondPid, next, this.attrs.aggrUs);
+  }
+
+  /**
+   * kdamond_apply_schemes: each due scheme adjusts its quota (window, effective size, minimum
+   * score), then every region meets every due scheme in address order (damon_do_apply_schemes),
+   * then the due schemes take their next apply time.
+   */
   private applySchemes(): void {
-    const now = this.k.clock.nowNs;
-    for (const s of this.schemes) {
-      if (s.applyIntervalUs > 0n) {
-        if (now < s.nextApplyNs) continue; // its apply interval has not passed yet
-        s.nextApplyNs = now + clampU64(s.applyIntervalUs) * 1000;
-      }
-      if (!this.watermarksAllow(s)) continue;
-      const q = s.quota;
-      if ((q.sz > 0n || q.ms > 0n) && q.resetIntervalMs > 0n && now - s.windowStartNs >= clampU64(q.resetIntervalMs) * 1e6) {
-        if (s.chargedSz >= this.effectiveQuota(s)) s.stats.qtExceeds++;
-        s.chargedSz = 0;
-        s.windowStartNs = now;
-      }
-      const esz = this.effectiveQuota(s);
+    const due = this.schemes.filter((s) => this.passedSis >= s.nextApplySis);
+    if (due.length === 0) return;
+    const active = due.filter((s) => this.watermarksAllow(s));
+    for (const s of active) {
       s.lastTried = [];
-      for (const t of this.targets) {
-        for (const r of t.regions) {
-          if (!matches(s, r)) continue;
-          if (s.chargedSz >= esz) break;
-          s.stats.nrTried++;
-          s.stats.szTried += r.size;
-          s.lastTried.push([r.start, r.end, r.nrAccesses, r.age]);
-          const applied = s.action === 'stat' ? r.size : this.ops.applyScheme(this, t, r, s.action, s.targetNid);
-          s.chargedSz += r.size;
-          if (s.action !== 'stat') r.age = 0;
-          if (applied > 0 || s.action === 'stat') {
-            s.stats.nrApplied++;
-            s.stats.szApplied += applied;
-          }
+      adjustQuota(this, s);
+    }
+    const make = (a: number, b: number) => new DamonRegion(a, b);
+    for (const t of this.targets) {
+      for (let i = 0; i < t.regions.length; i++) {
+        for (const s of active) {
+          let r: DamonRegion | undefined = t.regions[i]!;
+          const st = s.qs;
+          if (st.esz > 0n && st.chargedSz >= st.esz) continue; // the quota is used up
+          r = skipChargedRegion(t, r, s, make);
+          if (r === undefined) continue;
+          i = t.regions.indexOf(r);
+          if (!validTarget(this, r, s)) continue;
+          this.applyScheme(t, r, s);
         }
       }
     }
+    for (const s of due) this.nextApplySisOf(s);
   }
 
-  /** Size quota in bytes for this window (time quota at the 4 MiB/ms prior); Infinity if none. */
-  private effectiveQuota(s: DamosScheme): number {
-    let esz = Infinity;
-    if (s.quota.ms > 0n) esz = PAGE_SIZE * 1024 * clampU64(s.quota.ms);
-    if (s.quota.sz > 0n) esz = Math.min(esz, clampU64(s.quota.sz));
-    return esz;
+  /**
+   * damos_apply_scheme: split a region that would overrun the quota at esz − charged, apply the
+   * action, charge the whole region and the time it took, reset the age, count the stats.
+   */
+  private applyScheme(t: DamonTarget, r: DamonRegion, s: DamosScheme): void {
+    const st = s.qs;
+    let sz = r.size;
+    if (st.esz > 0n && st.chargedSz + BigInt(sz) > st.esz) {
+      sz = Number(((st.esz - st.chargedSz) / BigInt(PAGE_SIZE)) * BigInt(PAGE_SIZE));
+      if (sz === 0) {
+        s.stats.nrTried++; // damos_update_stat with nothing tried or applied
+        return;
+      }
+      splitRegionAt(t, r, sz, (a, b) => new DamonRegion(a, b));
+    }
+    s.lastTried.push([r.start, r.end, r.nrAccesses, r.age]);
+    const cpu = this.cpuNs;
+    const applied = s.action === 'stat' ? r.size : this.ops.applyScheme(this, t, r, s.action, s.targetNid);
+    st.totalChargedNs += BigInt(Math.max(0, Math.round(this.cpuNs - cpu)));
+    st.chargedSz += BigInt(sz);
+    if (st.esz > 0n && st.chargedSz >= st.esz) {
+      st.chargeTargetFrom = t;
+      st.chargeAddrFrom = r.end + 1;
+    }
+    if (s.action !== 'stat') r.age = 0;
+    s.stats.nrTried++;
+    s.stats.szTried += sz;
+    if (applied > 0 || s.action === 'stat') {
+      s.stats.nrApplied++;
+      s.stats.szApplied += applied;
+    }
   }
 
   /** Watermarks on the free memory rate (permil of total RAM). */
@@ -464,8 +535,15 @@ export class DamonCtx {
   }
 }
 
-function matches(s: DamosScheme, r: DamonRegion): boolean {
-  return r.size >= s.minSz && r.size <= s.maxSz && r.nrAccesses >= s.minNrAccesses && r.nrAccesses <= s.maxNrAccesses && r.age >= s.minAge && r.age <= s.maxAge;
+/**
+ * damon_update_region_access_rate: one sample's result into nr_accesses and the pseudo moving
+ * sum nr_accesses_bp (window max_nr_accesses samples, 1 when sample_interval is 0).
+ */
+export function updateRegionAccessRate(ctx: DamonCtx, r: DamonRegion, accessed: boolean): void {
+  const w = ctx.attrs.sampleUs > 0n ? ctx.maxNrAccesses : 1;
+  // damon_moving_sum in unsigned int arithmetic.
+  r.nrAccessesBp = (r.nrAccessesBp - Math.floor((r.lastNrAccesses * 10000) / w) + (accessed ? 10000 : 0)) >>> 0;
+  if (accessed) r.nrAccesses++;
 }
 
 /** damon_merge_regions_of: age update, then merge into the previous region when close enough. */
@@ -480,6 +558,7 @@ export function mergeRegionsOf(regions: DamonRegion[], thres: number, szLimit: n
       const sr = r.size;
       prev.nrAccesses = Math.floor((prev.nrAccesses * sp + r.nrAccesses * sr) / (sp + sr));
       prev.age = Math.floor((prev.age * sp + r.age * sr) / (sp + sr));
+      prev.nrAccessesBp = prev.nrAccesses * 10000;
       prev.end = r.end;
       continue;
     }

@@ -10,7 +10,7 @@ import type { Kernel } from '../../kernel.js';
 import { accessedBetween } from '../../workload/access_model.js';
 import { NO_OWNER } from '../frames.js';
 import { reclaimPages, setActive } from '../vmscan.js';
-import { pickSamplingAddrs, simRanges, splitRanges, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction } from './core.js';
+import { pickSamplingAddrs, simRanges, splitRanges, updateRegionAccessRate, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction } from './core.js';
 import type { DamonOperations } from './ops.js';
 
 const trace = createDebug('tiersim:damon:paddr');
@@ -69,7 +69,7 @@ export function paddrOps(k: Kernel): DamonOperations {
             lastPfn = pfn;
             ctx.charge(walk);
           }
-          if (lastAccessed) r.nrAccesses++;
+          updateRegionAccessRate(ctx, r, lastAccessed);
           if (r.nrAccesses > max) max = r.nrAccesses;
         }
       }
