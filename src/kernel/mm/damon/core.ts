@@ -185,6 +185,8 @@ export class DamonCtx {
    * 2 (8-byte target id) for `target_ids` (spec kernel-files.md §1c).
    */
   recfmtVersion: 1 | 2 = 2;
+  /** A front end's repeated damon_call, run once per sample (sysfs refresh_ms). */
+  afterSample: ((ctx: DamonCtx) => void) | undefined;
   /** ctx->callback.before_terminate: the front end's hook after the regions are destroyed. */
   beforeTerminate: ((ctx: DamonCtx) => void) | undefined;
   private rbuf: Uint8Array[] = [];
@@ -339,6 +341,7 @@ export class DamonCtx {
       this.stop('stops: every target is gone');
       return;
     }
+    this.afterSample?.(this);
     this.ops.prepareAccessChecks(this);
     // kdamond sleeps sample_interval after doing its work: its CPU time delays the next sample.
     const work = Math.round(this.cpuNs - before);
