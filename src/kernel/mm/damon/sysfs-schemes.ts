@@ -50,12 +50,17 @@ export class SysfsGoal {
   path = '';
 }
 
+/** A kstrto* file whose store returns the kstrto error itself (EINVAL, or ERANGE on overflow). */
+export function kstrtoFile<T extends bigint | number>(parse: (s: string) => T, get: () => T, set: (v: T) => void): KFile {
+  return rw(() => `${get()}\n`, (input) => set(parse(input)));
+}
+
 function goalDir(g: SysfsGoal): StaticDir {
   return new StaticDir({
     target_metric: keywordFile(GOAL_METRICS, () => g.metric, (m) => (g.metric = m)),
-    target_value: ul(() => g.targetValue, (v) => (g.targetValue = v)),
-    current_value: ul(() => g.currentValue, (v) => (g.currentValue = v)),
-    nid: numFile((x) => kstrtoint(x, 0), () => g.nid, (v) => (g.nid = v)),
+    target_value: kstrtoFile((x) => kstrtoul(x, 0), () => g.targetValue, (v) => (g.targetValue = v)),
+    current_value: kstrtoFile((x) => kstrtoul(x, 0), () => g.currentValue, (v) => (g.currentValue = v)),
+    nid: kstrtoFile((x) => kstrtoint(x, 0), () => g.nid, (v) => (g.nid = v)),
     // path_store keeps the bytes as written (strscpy), newline included; show adds one.
     path: rw(() => `${g.path}\n`, (input) => (g.path = input)),
   });

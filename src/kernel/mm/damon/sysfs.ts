@@ -12,7 +12,7 @@ import { damonDbgfs } from './dbgfs.js';
 import { paddrOps, setRegionBiggestSystemRamDefault } from './paddr.js';
 import { nrFile, ro, rw, setChildren } from './sysfs-common.js';
 import type { IntervalsGoal } from './quota.js';
-import { commitSchemes, mkGoals, commitGoals, mkScheme, schemesDir, SysfsScheme, updateTried } from './sysfs-schemes.js';
+import { commitSchemes, kstrtoFile, mkGoals, commitGoals, mkScheme, schemesDir, SysfsScheme, updateTried } from './sysfs-schemes.js';
 import { vaddrOps } from './vaddr.js';
 
 const trace = createDebug('tiersim:damon:sysfs');
@@ -179,6 +179,8 @@ function targetDir(t: SysfsTarget): StaticDir {
   });
 }
 
+const ul = (x: string) => kstrtoul(x, 0);
+
 function contextDir(c: SysfsContext): StaticDir {
   const a = c.attrs;
   const g = a.intervalsGoal;
@@ -187,11 +189,12 @@ function contextDir(c: SysfsContext): StaticDir {
     aggr_us: ulFile(() => a.aggrUs, (v) => (a.aggrUs = v)),
     update_us: ulFile(() => a.updateUs, (v) => (a.updateUs = v)),
     // damon_sysfs_intervals_goal: four kstrtoul files, all 0 (tuning off).
+    // (their stores return kstrtoul's error: EINVAL, or ERANGE on overflow).
     intervals_goal: new StaticDir({
-      access_bp: ulFile(() => g.accessBp, (v) => (g.accessBp = v)),
-      aggrs: ulFile(() => g.aggrs, (v) => (g.aggrs = v)),
-      min_sample_us: ulFile(() => g.minSampleUs, (v) => (g.minSampleUs = v)),
-      max_sample_us: ulFile(() => g.maxSampleUs, (v) => (g.maxSampleUs = v)),
+      access_bp: kstrtoFile(ul, () => g.accessBp, (v) => (g.accessBp = v)),
+      aggrs: kstrtoFile(ul, () => g.aggrs, (v) => (g.aggrs = v)),
+      min_sample_us: kstrtoFile(ul, () => g.minSampleUs, (v) => (g.minSampleUs = v)),
+      max_sample_us: kstrtoFile(ul, () => g.maxSampleUs, (v) => (g.maxSampleUs = v)),
     }),
   });
   const nrRegions = new StaticDir({
