@@ -439,6 +439,8 @@ export class DamonCtx {
     const active = due.filter((s) => this.watermarksAllow(s));
     for (const s of active) {
       s.lastTried = [];
+      // A charge point in a target a commit removed would skip every region: start over.
+      if (s.qs.chargeTargetFrom !== undefined && !this.targets.includes(s.qs.chargeTargetFrom)) s.qs.chargeTargetFrom = undefined;
       adjustQuota(this, s);
     }
     const make = (a: number, b: number) => new DamonRegion(a, b);
