@@ -38,6 +38,9 @@ content_is "$C/monitoring_attrs/intervals/update_us" 60000000
 content_is "$C/monitoring_attrs/nr_regions/min" 10
 content_is "$C/monitoring_attrs/nr_regions/max" 1000
 write_fails_with "$C/operations" bogus EINVAL
+content_is "$C/addr_unit" 1
+write_fails_with "$C/addr_unit" 0 EINVAL
+write_fails_with "$C/addr_unit" 18446744073709551616 ERANGE
 write_fails_with "$C/monitoring_attrs/intervals/sample_us" -1 EINVAL
 
 # usage.rst: a vaddr kdamond on a workload

@@ -421,3 +421,68 @@ describe('quotas in the core (through sysfs)', () => {
     write(k, `${K0}/state`, 'off\n');
   });
 });
+
+describe('contexts/0/addr_unit (paddr address unit, 6.18)', () => {
+  it.each([
+    ['4096', '4096\n'],
+    ['0x10', '16\n'],
+    ['0', EINVAL], // addr_unit_store refuses a zero unit
+    ['x', EINVAL],
+    ['18446744073709551616', ERANGE],
+  ] as const)('%j → %j', (input, want) => {
+    const k = bootPreset();
+    paddrKdamond(k);
+    const f = `${C0}/addr_unit`;
+    expect(k.fs.stat(f)).toMatchObject({ mode: 0o100600, size: 4096 });
+    expect(read(k, f)).toBe('1\n');
+    const err = fails(k, f, input);
+    if (typeof want === 'string') expect(read(k, f)).toBe(want);
+    else {
+      expect(err).toBe(want);
+      expect(read(k, f)).toBe('1\n');
+    }
+  });
+
+  it('paddr with addr_unit 4096: the default region in page units, stats in core units (pages), pages really moved', async () => {
+    const k = bootPreset();
+    const hot = await spawn(k, 'hotset size=64M node=1');
+    write(k, `${A}/nr_kdamonds`, '1\n');
+    write(k, `${K0}/contexts/nr_contexts`, '1\n');
+    write(k, `${C0}/operations`, 'paddr\n');
+    write(k, `${C0}/addr_unit`, '4096\n');
+    write(k, `${C0}/targets/nr_targets`, '1\n');
+    write(k, `${C0}/schemes/nr_schemes`, '1\n');
+    for (const p of ['sz', 'age']) write(k, `${S0}/access_pattern/${p}/max`, `${UL}\n`);
+    write(k, `${S0}/access_pattern/nr_accesses/min`, '1\n');
+    write(k, `${S0}/access_pattern/nr_accesses/max`, `${UL}\n`);
+    write(k, `${S0}/action`, 'migrate_hot\n');
+    write(k, `${S0}/target_nid`, '0\n');
+    const moved = k.vm.event('pgmigrate_success');
+    write(k, `${K0}/state`, 'on\n');
+    const ctx = running(k);
+    // The largest System RAM range (the CXL kmem range here), in 4 KiB units.
+    const big = k.layout.ram.reduce((a, r) => (r.end + 1 - r.start > a.end + 1 - a.start ? r : a));
+    const regions = ctx.targets[0]!.regions;
+    expect(regions[0]!.start).toBe(big.start / 4096);
+    expect(regions.at(-1)!.end).toBe((big.end + 1) / 4096);
+    await advance(k, '2s');
+    write(k, `${K0}/state`, 'update_schemes_stats\n');
+    const applied = Number(read(k, `${S0}/stats/sz_applied`));
+    expect(k.tasks.get(hot)!.mm.residentPages(0)).toBeGreaterThan(0);
+    expect(applied).toBe(k.vm.event('pgmigrate_success') - moved); // one unit per 4 KiB page
+    write(k, `${K0}/state`, 'off\n');
+  });
+
+  it('commit: addr_unit 3 makes min_sz_region 1365, not a power of 2: EINVAL, nothing changes', async () => {
+    const k = bootPreset();
+    paddrKdamond(k);
+    write(k, `${K0}/state`, 'on\n');
+    write(k, `${C0}/addr_unit`, '3\n');
+    expect(fails(k, `${K0}/state`, 'commit\n')).toBe(EINVAL);
+    expect(running(k).addrUnit).toBe(1);
+    write(k, `${C0}/addr_unit`, '4\n');
+    write(k, `${K0}/state`, 'commit\n');
+    expect(running(k).addrUnit).toBe(4);
+    write(k, `${K0}/state`, 'off\n');
+  });
+});

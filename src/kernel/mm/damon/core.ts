@@ -187,6 +187,11 @@ export class DamonCtx {
   recfmtVersion: 1 | 2 = 2;
   /** A front end's repeated damon_call, run once per sample (sysfs refresh_ms). */
   afterSample: ((ctx: DamonCtx) => void) | undefined;
+  /**
+   * addr_unit (sysfs, 6.18): paddr's region addresses are physical addresses / addr_unit, so
+   * a 32-bit kernel can name memory above 4 GiB. Other ops ignore it.
+   */
+  addrUnit = 1;
   /** ctx->callback.before_terminate: the front end's hook after the regions are destroyed. */
   beforeTerminate: ((ctx: DamonCtx) => void) | undefined;
   private rbuf: Uint8Array[] = [];
@@ -232,6 +237,11 @@ export class DamonCtx {
    */
   get sampleNs(): number {
     return clampU64((this.attrs.sampleUs > 0n ? this.attrs.sampleUs : 1n) * 1000n);
+  }
+
+  /** min_sz_region: the smallest region, PAGE_SIZE in core units (PAGE_SIZE / addr_unit for paddr, at least 1). */
+  get minSzRegion(): number {
+    return this.ops.name === 'paddr' ? Math.max(1, Math.floor(PAGE_SIZE / this.addrUnit)) : PAGE_SIZE;
   }
 
   /** min_nr_regions as the mechanism uses it (at most SIM_MAX_NR_REGIONS). */
@@ -300,7 +310,8 @@ export class DamonCtx {
   private updateSzLimit(): void {
     let total = 0;
     for (const t of this.targets) for (const r of t.regions) total += r.size;
-    this.szLimit = Math.max(PAGE_SIZE, Math.floor(total / this.minNrRegions / PAGE_SIZE) * PAGE_SIZE);
+    const min = this.minSzRegion;
+    this.szLimit = Math.max(min, Math.floor(total / this.minNrRegions / min) * min);
   }
 
   /** One sampling interval has passed: check, aggregate, apply schemes, split, update. */
@@ -368,13 +379,14 @@ export class DamonCtx {
     const n = this.nrRegions();
     if (n > this.maxNrRegions / 2) return;
     const nrSubs = n === this.lastSplitNr && n < this.maxNrRegions / 3 ? 3 : 2;
+    const min = this.minSzRegion;
     for (const t of this.targets) {
       const out: DamonRegion[] = [];
       for (const r of t.regions) {
         const pieces: DamonRegion[] = [r];
         let left = r;
-        for (let i = 0; i < nrSubs - 1 && left.size > 2 * PAGE_SIZE; i++) {
-          const szSub = Math.floor((this.k.rng.nextInt(1, 10) * left.size) / 10 / PAGE_SIZE) * PAGE_SIZE;
+        for (let i = 0; i < nrSubs - 1 && left.size > 2 * min; i++) {
+          const szSub = Math.floor((this.k.rng.nextInt(1, 10) * left.size) / 10 / min) * min;
           if (szSub === 0 || szSub >= left.size) continue;
           const right = new DamonRegion(left.start + szSub, left.end);
           right.age = left.age;
@@ -450,7 +462,7 @@ export class DamonCtx {
           let r: DamonRegion | undefined = t.regions[i]!;
           const st = s.qs;
           if (st.esz > 0n && st.chargedSz >= st.esz) continue; // the quota is used up
-          r = skipChargedRegion(t, r, s, make);
+          r = skipChargedRegion(t, r, s, this.minSzRegion, make);
           if (r === undefined) continue;
           i = t.regions.indexOf(r);
           if (!validTarget(this, r, s)) continue;
@@ -469,7 +481,8 @@ export class DamonCtx {
     const st = s.qs;
     let sz = r.size;
     if (st.esz > 0n && st.chargedSz + BigInt(sz) > st.esz) {
-      sz = Number(((st.esz - st.chargedSz) / BigInt(PAGE_SIZE)) * BigInt(PAGE_SIZE));
+      const min = BigInt(this.minSzRegion);
+      sz = Number(((st.esz - st.chargedSz) / min) * min);
       if (sz === 0) {
         s.stats.nrTried++; // damos_update_stat with nothing tried or applied
         return;
@@ -580,7 +593,8 @@ export function pickSamplingAddrs(ctx: DamonCtx): void {
   const now = ctx.k.clock.nowNs;
   for (const t of ctx.targets) {
     for (const r of t.regions) {
-      r.samplingAddr = r.start + Math.floor(ctx.k.rng.nextInt(0, r.size) / PAGE_SIZE) * PAGE_SIZE;
+      const min = ctx.minSzRegion;
+      r.samplingAddr = r.start + Math.floor(ctx.k.rng.nextInt(0, r.size) / min) * min;
       r.sampledAtNs = now;
     }
   }
@@ -590,15 +604,15 @@ export function pickSamplingAddrs(ctx: DamonCtx): void {
  * Initial regions over `ranges`: about `n` in all, each range getting its share by size (at
  * least one), each split evenly.
  */
-export function splitRanges(ranges: ReadonlyArray<readonly [number, number]>, n: number): DamonRegion[] {
+export function splitRanges(ranges: ReadonlyArray<readonly [number, number]>, n: number, minSz = PAGE_SIZE): DamonRegion[] {
   const total = ranges.reduce((s, [a, b]) => s + (b - a), 0);
-  return ranges.flatMap(([a, b]) => evenRegions(a, b, Math.max(1, Math.round((n * (b - a)) / total))));
+  return ranges.flatMap(([a, b]) => evenRegions(a, b, Math.max(1, Math.round((n * (b - a)) / total)), minSz));
 }
 
 /** Split [start, end) evenly into `n` page-aligned regions (vaddr/paddr initial regions). */
-export function evenRegions(start: number, end: number, n: number): DamonRegion[] {
+export function evenRegions(start: number, end: number, n: number, minSz = PAGE_SIZE): DamonRegion[] {
   const size = end - start;
-  const piece = Math.max(PAGE_SIZE, Math.floor(size / n / PAGE_SIZE) * PAGE_SIZE);
+  const piece = Math.max(minSz, Math.floor(size / n / minSz) * minSz);
   const out: DamonRegion[] = [];
   for (let s = start; s < end; s += piece) out.push(new DamonRegion(s, Math.min(end, s + piece)));
   // Fold a sliver at the end into its neighbour.

@@ -10,7 +10,7 @@ import type { Kernel } from '../../kernel.js';
 import { accessedBetween } from '../../workload/access_model.js';
 import { NO_OWNER } from '../frames.js';
 import { reclaimPages, setActive } from '../vmscan.js';
-import { pickSamplingAddrs, simRanges, splitRanges, updateRegionAccessRate, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction } from './core.js';
+import { DamonRegion, pickSamplingAddrs, SIM_ADDR_LIMIT, simRanges, splitRanges, updateRegionAccessRate, type DamonCtx, type DamonTarget, type DamosAction } from './core.js';
 import type { DamonOperations } from './ops.js';
 
 const trace = createDebug('tiersim:damon:paddr');
@@ -45,10 +45,10 @@ function resolve(k: Kernel, paddr: number) {
 }
 
 export function paddrOps(k: Kernel): DamonOperations {
-  return {
+  const ops: DamonOperations = {
     name: 'paddr',
     init(ctx: DamonCtx) {
-      for (const t of ctx.targets) t.regions = splitRanges(simRanges(t.initRegions), ctx.minNrRegions);
+      for (const t of ctx.targets) t.regions = splitRanges(simRanges(t.initRegions), ctx.minNrRegions, ctx.minSzRegion);
     },
     update() {},
     // The Accessed bit is cleared lazily: the access model is asked about [sampledAtNs, now].
@@ -61,10 +61,11 @@ export function paddrOps(k: Kernel): DamonOperations {
       let lastAccessed = false;
       for (const t of ctx.targets) {
         for (const r of t.regions) {
-          const pfn = Math.floor(r.samplingAddr / PAGE_SIZE);
+          const pa = r.samplingAddr * ctx.addrUnit; // damon_pa_phys_addr
+          const pfn = Math.floor(pa / PAGE_SIZE);
           // The same folio as the previous check: reuse its answer (paddr.c's last-folio cache).
           if (pfn !== lastPfn) {
-            const m = resolve(k, r.samplingAddr);
+            const m = resolve(k, pa);
             lastAccessed = m !== undefined && accessedBetween(m.proc, m.vma, m.index, r.sampledAtNs, now, k.rng);
             lastPfn = pfn;
             ctx.charge(walk);
@@ -104,6 +105,16 @@ export function paddrOps(k: Kernel): DamonOperations {
     },
     targetValid: () => true,
   };
+  // addr_unit: the actions work on the physical range and report bytes in core units
+  // (damon_pa_phys_addr / damon_pa_core_addr).
+  const applyPhys = ops.applyScheme;
+  ops.applyScheme = (ctx, t, r, action, nid) => {
+    const u = ctx.addrUnit;
+    if (u === 1) return applyPhys(ctx, t, r, action, nid);
+    const phys = new DamonRegion(Math.min(SIM_ADDR_LIMIT, r.start * u), Math.min(SIM_ADDR_LIMIT, r.end * u));
+    return Math.floor(applyPhys(ctx, t, phys, action, nid) / u);
+  };
+  return ops;
 }
 
 

@@ -275,7 +275,7 @@ export function splitRegionAt(t: DamonTarget, r: DamonRegion, sz: number, make: 
  * damos_skip_charged_region: after a window ran out, the next one resumes where it stopped.
  * @returns the region to go on with (the right part when `r` was split), or undefined to skip
  */
-export function skipChargedRegion(t: DamonTarget, r: DamonRegion, s: DamosScheme, make: (start: number, end: number) => DamonRegion): DamonRegion | undefined {
+export function skipChargedRegion(t: DamonTarget, r: DamonRegion, s: DamosScheme, minSz: number, make: (start: number, end: number) => DamonRegion): DamonRegion | undefined {
   const st = s.qs;
   if (st.chargeTargetFrom === undefined) return r;
   if (t !== st.chargeTargetFrom) return undefined;
@@ -286,10 +286,10 @@ export function skipChargedRegion(t: DamonTarget, r: DamonRegion, s: DamosScheme
   }
   if (st.chargeAddrFrom !== 0 && r.end <= st.chargeAddrFrom) return undefined;
   if (st.chargeAddrFrom !== 0 && r.start < st.chargeAddrFrom) {
-    let skip = Math.floor((st.chargeAddrFrom - r.start) / PAGE_SIZE) * PAGE_SIZE;
+    let skip = Math.floor((st.chargeAddrFrom - r.start) / minSz) * minSz;
     if (skip === 0) {
-      if (r.size <= PAGE_SIZE) return undefined;
-      skip = PAGE_SIZE;
+      if (r.size <= minSz) return undefined;
+      skip = minSz;
     }
     r = splitRegionAt(t, r, skip, make);
   }

@@ -7,7 +7,8 @@ import createDebug from 'debug';
 import { EBUSY, EINVAL, EPERM, StaticDir, attr, type KFile } from '../../../kernfs/index.js';
 import type { Kernel } from '../../kernel.js';
 import { kstrtoint, kstrtoul, kstrtouint } from '../../lib/kstrto.js';
-import { DamonCtx, DamonTarget, type DamonAttrs, type DamosScheme } from './core.js';
+import { PAGE_SIZE } from '../../config/machine.js';
+import { clampU64, DamonCtx, DamonTarget, type DamonAttrs, type DamosScheme } from './core.js';
 import { damonDbgfs } from './dbgfs.js';
 import { paddrOps, setRegionBiggestSystemRamDefault } from './paddr.js';
 import { nrFile, ro, rw, setChildren } from './sysfs-common.js';
@@ -41,6 +42,8 @@ class SysfsTarget {
 
 class SysfsContext {
   operations: OpsName = 'vaddr';
+  /** addr_unit (6.18): 1. */
+  addrUnit = 1n;
   attrs: DamonAttrs & { intervalsGoal: IntervalsGoal } = {
     sampleUs: 5000n, aggrUs: 100_000n, updateUs: 60_000_000n, minNrRegions: 10n, maxNrRegions: 1000n,
     intervalsGoal: { accessBp: 0n, aggrs: 0n, minSampleUs: 0n, maxSampleUs: 0n },
@@ -214,6 +217,15 @@ function contextDir(c: SysfsContext): StaticDir {
   );
   return new StaticDir({
     avail_operations: ro(() => REGISTERED_OPS.map((o) => `${o}\n`).join('')),
+    // addr_unit_store: kstrtoul's error returned; 0 is EINVAL.
+    addr_unit: rw(
+      () => `${c.addrUnit}\n`,
+      (input) => {
+        const v = kstrtoul(input, 0);
+        if (v === 0n) throw EINVAL; // a zero address unit
+        c.addrUnit = v;
+      },
+    ),
     operations: rw(
       () => `${c.operations}\n`,
       (input) => {
@@ -238,7 +250,7 @@ function isTargetPid(k: Kernel, pid: number): boolean {
  * (damon_set_attrs, damon_select_ops, damon_sysfs_add_targets, damon_sysfs_set_regions).
  * @throws EINVAL for any invalid input
  */
-function buildInputs(k: Kernel, c: SysfsContext): { attrs: DamonAttrs; ops: OpsName; targets: DamonTarget[]; schemes: DamosScheme[] } {
+function buildInputs(k: Kernel, c: SysfsContext): { attrs: DamonAttrs; ops: OpsName; addrUnit: number; targets: DamonTarget[]; schemes: DamosScheme[] } {
   const a = c.attrs;
   if (a.minNrRegions < 3n) throw EINVAL; // damon_set_attrs: min_nr_regions < 3
   if (a.minNrRegions > a.maxNrRegions) throw EINVAL; // min_nr_regions > max_nr_regions
@@ -256,11 +268,17 @@ function buildInputs(k: Kernel, c: SysfsContext): { attrs: DamonAttrs; ops: OpsN
       if (i > 0 && st.regions[i - 1]!.end > r.start) throw EINVAL; // unsorted or overlapping
       t.initRegions.push([r.start, r.end]);
     });
-    if (!vaddr && t.initRegions.length === 0) setRegionBiggestSystemRamDefault(k, t);
+    if (!vaddr && t.initRegions.length === 0) {
+      setRegionBiggestSystemRamDefault(k, t);
+      // damon_set_region_biggest_system_ram_default: the range in core address units.
+      t.initRegions = t.initRegions.map(([a, b]) => [a / c.addrUnit, b / c.addrUnit]);
+    }
     return t;
   });
   const schemes = c.schemes.map(mkScheme);
-  return { attrs: { ...a, intervalsGoal: { ...g } }, ops: c.operations, targets, schemes };
+  // addr_unit is respected by paddr only (as a core unit it is at most 2^52: beyond, no simulated address).
+  const addrUnit = vaddr ? 1 : clampU64(c.addrUnit);
+  return { attrs: { ...a, intervalsGoal: { ...g } }, ops: c.operations, addrUnit, targets, schemes };
 }
 
 function opsOf(k: Kernel, name: OpsName) {
@@ -277,6 +295,7 @@ function turnOn(s: DamonSysfs, kd: SysfsKdamond): void {
   const ctx = new DamonCtx(k, opsOf(k, inputs.ops), inputs.attrs, { len: 0, path: 'none' });
   ctx.targets = inputs.targets;
   ctx.schemes = inputs.schemes;
+  ctx.addrUnit = inputs.addrUnit;
   ctx.afterSample = () => refresh(kd, ctx);
   ctx.start(k.tasks.allocPid());
   kd.ctx = ctx;
@@ -293,6 +312,9 @@ function commit(s: DamonSysfs, kd: SysfsKdamond, ctx: DamonCtx): void {
   const c = kd.contexts[0];
   if (c === undefined) throw EINVAL; // no context to commit
   const inputs = buildInputs(s.k, c);
+  // damon_commit_ctx: min_sz_region (PAGE_SIZE / addr_unit for paddr) must be a power of 2.
+  const minSz = inputs.ops === 'paddr' ? Math.max(1, Math.floor(PAGE_SIZE / inputs.addrUnit)) : PAGE_SIZE;
+  if ((minSz & (minSz - 1)) !== 0) throw EINVAL; // not a power of 2
   const sameOps = inputs.ops === ctx.ops.name;
   const old = ctx.targets;
   const fresh: DamonTarget[] = [];
@@ -303,6 +325,7 @@ function commit(s: DamonSysfs, kd: SysfsKdamond, ctx: DamonCtx): void {
     return t;
   });
   ctx.attrs = inputs.attrs;
+  ctx.addrUnit = inputs.addrUnit;
   ctx.schemes = commitSchemes(ctx.schemes, inputs.schemes);
   if (!sameOps) ctx.ops = opsOf(s.k, inputs.ops);
   ctx.targets = fresh;
