@@ -38,6 +38,9 @@ content_is "$C/monitoring_attrs/intervals/update_us" 60000000
 content_is "$C/monitoring_attrs/nr_regions/min" 10
 content_is "$C/monitoring_attrs/nr_regions/max" 1000
 write_fails_with "$C/operations" bogus EINVAL
+content_is "$C/addr_unit" 1
+write_fails_with "$C/addr_unit" 0 EINVAL
+write_fails_with "$C/addr_unit" 18446744073709551616 ERANGE
 write_fails_with "$C/monitoring_attrs/intervals/sample_us" -1 EINVAL
 
 # usage.rst: a vaddr kdamond on a workload
@@ -59,6 +62,25 @@ content_is "$S/watermarks/metric" none
 [ "$(stat -c '%a' "$S/stats/nr_tried")" = 400 ] && pass "stats/nr_tried is 0400" || fail "stats/nr_tried mode $(stat -c '%a' "$S/stats/nr_tried")"
 write_fails_with "$S/action" bogus EINVAL
 for p in sz nr_accesses age; do write_ok "$S/access_pattern/$p/max" 18446744073709551615; done
+# Quota goals, effective_bytes, intervals_goal and refresh_ms (6.8–6.17 additions).
+[ "$(stat -c '%a' "$S/quotas/effective_bytes")" = 400 ] && pass "quotas/effective_bytes is 0400" || fail "effective_bytes mode $(stat -c '%a' "$S/quotas/effective_bytes")"
+content_is "$S/quotas/effective_bytes" 0
+content_is "$S/quotas/goals/nr_goals" 0
+write_fails_with "$S/quotas/goals/nr_goals" -1 EINVAL
+write_ok "$S/quotas/goals/nr_goals" 1
+content_is "$S/quotas/goals/0/target_metric" user_input
+write_fails_with "$S/quotas/goals/0/target_metric" bogus EINVAL
+write_fails_with "$S/quotas/goals/0/target_value" 18446744073709551616 ERANGE
+write_ok "$S/quotas/goals/nr_goals" 0
+IG=$C/monitoring_attrs/intervals/intervals_goal
+for f in access_bp aggrs min_sample_us max_sample_us; do content_is "$IG/$f" 0; done
+write_fails_with "$IG/aggrs" x EINVAL
+write_ok "$IG/access_bp" 400
+write_ok "$IG/aggrs" 3
+write_ok "$IG/min_sample_us" 1000
+write_ok "$IG/max_sample_us" 10000000
+content_is "$K/0/refresh_ms" 0
+write_fails_with "$K/0/refresh_ms" 4294967296 ERANGE
 write_ok "$K/0/state" on
 content_is "$K/0/state" on
 [[ $(cat "$K/0/pid") =~ ^[1-9][0-9]*$ ]] && pass "pid reads the kdamond's pid $(cat "$K/0/pid")" || fail "pid reads '$(cat "$K/0/pid")' while on"
@@ -73,7 +95,24 @@ write_ok "$K/0/state" update_schemes_tried_regions
 [ "$(cat "$S/tried_regions/total_bytes")" -gt 0 ] && pass "tried_regions/total_bytes $(cat "$S/tried_regions/total_bytes")" || fail "total_bytes $(cat "$S/tried_regions/total_bytes")"
 write_ok "$K/0/state" clear_schemes_tried_regions
 [ "$(ls "$S/tried_regions")" = total_bytes ] && pass "clear_schemes_tried_regions leaves only total_bytes" || fail "tried_regions lists $(ls "$S/tried_regions" | tr '\n' ' ')"
+# A user_input goal committed to the running scheme: the quota follows the feed loop.
+write_ok "$S/quotas/goals/nr_goals" 1
+write_ok "$S/quotas/goals/0/target_value" 10000
+write_ok "$S/quotas/goals/0/current_value" 5000
+write_ok "$S/quotas/reset_interval_ms" 100
 write_ok "$K/0/state" commit
+write_ok "$SIM/advance" 500ms
+write_ok "$K/0/state" update_schemes_effective_quotas
+# user_input at half its goal: the feed loop grows the quota from 1 byte, window after window.
+[ "$(cat "$S/quotas/effective_bytes")" -gt 1 ] && pass "update_schemes_effective_quotas: effective_bytes $(cat "$S/quotas/effective_bytes")" || fail "effective_bytes $(cat "$S/quotas/effective_bytes")"
+write_ok "$S/quotas/goals/0/current_value" 20000
+write_ok "$K/0/state" commit_schemes_quota_goals
+write_ok "$SIM/advance" 300ms
+write_ok "$K/0/state" update_schemes_effective_quotas
+content_is "$S/quotas/effective_bytes" 1                    # twice the goal: the minimum input
+write_ok "$K/0/state" update_tuned_intervals
+su=$(cat "$C/monitoring_attrs/intervals/sample_us")
+[ "$su" -ne 5000 ] && [ "$(cat "$C/monitoring_attrs/intervals/aggr_us")" = $((su * 20)) ] && pass "update_tuned_intervals: sample_us $su, aggr_us 20 samples" || fail "tuned sample_us $su aggr_us $(cat "$C/monitoring_attrs/intervals/aggr_us")"
 write_ok "$K/0/state" off
 content_is "$K/0/state" off
 content_is "$K/0/pid" -1

@@ -86,6 +86,8 @@ export class PageAllocator {
   readonly wmarkParams = new WatermarkParams();
   /** Reclaim entry points (vmscan.ts); none until the kernel installs them. */
   reclaim: ReclaimHooks = NO_RECLAIM;
+  /** Total time allocations stalled in direct reclaim (ns): the simulated "some" memory PSI. */
+  memStallNs = 0;
   private readonly one = new Int32Array(1);
   private readonly zoneOrdered = new Map<number, MemoryBlock[]>();
   private zoneMap: Map<number, Zone[]> | undefined;
@@ -291,6 +293,7 @@ export class PageAllocator {
         this.vm.countEvent(`allocstall_${ZONE_NAMES[highest]!.toLowerCase()}`); // do_try_to_free_pages
         const r = this.reclaim.directReclaim(nodes, p.left, highest);
         stallNs += r.ns;
+        this.memStallNs += r.ns;
         const before = p.left;
         p = this.plan(zl, nrPages, highest, true);
         stuck = p.left < before ? 0 : stuck + 1;

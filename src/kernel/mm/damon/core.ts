@@ -10,6 +10,7 @@ import type { Kernel } from '../../kernel.js';
 import type { TimerHandle } from '../../time/clock.js';
 import { coreFilterOut, setFiltersDefaultReject, type DamosFilter, type DamosFilterLists, type DamosMigrateDest } from './filters.js';
 import type { DamonOperations } from './ops.js';
+import { adjustQuota, newQuotaState, skipChargedRegion, splitRegionAt, tunedSampleUs, intervalsAdaptationBp, intervalsScore, validTarget, type DamosQuotaState, type IntervalsGoal } from './quota.js';
 import { encodeSnapshot, RECFMT_HEADER } from './record.js';
 
 const trace = createDebug('tiersim:damon');
@@ -21,6 +22,8 @@ export interface DamonAttrs {
   updateUs: bigint;
   minNrRegions: bigint;
   maxNrRegions: bigint;
+  /** intervals_goal (6.15+): auto-tuning of the intervals; absent or aggrs 0 is off. */
+  intervalsGoal?: IntervalsGoal;
 }
 
 /**
@@ -55,6 +58,8 @@ export class DamonRegion {
   samplingAddr = 0;
   sampledAtNs = 0;
   nrAccesses = 0;
+  /** The pseudo moving sum of nr_accesses in bp (damon_moving_sum), what DAMOS matches on. */
+  nrAccessesBp = 0;
   lastNrAccesses = 0;
   age = 0;
 
@@ -129,12 +134,11 @@ export interface DamosScheme extends DamosFilterLists {
   wmarks: DamosWatermarks;
   stats: DamosStats;
   /**
-   * apply_interval_us (sysfs, 6.7+): 0 applies at every aggregation; otherwise the scheme is
-   * applied at the first aggregation once this much time has passed since its last apply
-   * (the core has no nr_accesses_bp moving sum, so applies land on aggregation boundaries).
+   * apply_interval_us (sysfs, 6.7+): 0 applies at every aggregation; otherwise every this many
+   * µs, at its own sampling boundary, matching on the pseudo moving sum (damos_set_next_apply_sis).
    */
   applyIntervalUs: bigint;
-  nextApplyNs: number;
+  nextApplySis: number;
   /** target_nid (6.11+): where migrate_hot/migrate_cold move pages; -1 (NUMA_NO_NODE) none. */
   targetNid: number;
   /** dests (6.17+): migrate_hot/migrate_cold destinations and weights; empty uses targetNid. */
@@ -144,9 +148,8 @@ export interface DamosScheme extends DamosFilterLists {
    * (tried_regions).
    */
   lastTried: Array<[number, number, number, number, number]>;
-  /** Quota window state. */
-  chargedSz: number;
-  windowStartNs: number;
+  /** The quota's goals, charge window, effective size and minimum score (quota.ts). */
+  qs: DamosQuotaState;
   wmarkActive: boolean;
 }
 
@@ -154,10 +157,10 @@ type FilterState = keyof DamosFilterLists | 'migrateDests';
 
 /** A scheme with kernel defaults; `filters` go to the core or ops list by type (damos_add_filter). */
 export function newScheme(
-  p: Omit<DamosScheme, 'stats' | 'chargedSz' | 'windowStartNs' | 'wmarkActive' | 'quota' | 'wmarks' | 'applyIntervalUs' | 'nextApplyNs' | 'targetNid' | 'lastTried' | FilterState> &
-    Partial<Pick<DamosScheme, 'quota' | 'wmarks' | 'applyIntervalUs' | 'targetNid' | 'migrateDests'>> & { filters?: readonly DamosFilter[] },
+  p: Omit<DamosScheme, 'stats' | 'qs' | 'wmarkActive' | 'quota' | 'wmarks' | 'applyIntervalUs' | 'nextApplySis' | 'targetNid' | 'lastTried' | FilterState> &
+    Partial<Pick<DamosScheme, 'quota' | 'wmarks' | 'applyIntervalUs' | 'targetNid' | 'migrateDests'>> & { filters?: readonly DamosFilter[]; goals?: DamosQuotaState['goals'] },
 ): DamosScheme {
-  const { filters = [], ...rest } = p;
+  const { filters = [], goals, ...rest } = p;
   const s: DamosScheme = {
     ...rest,
     coreFilters: filters.filter((f) => f.type === 'addr' || f.type === 'target'),
@@ -169,12 +172,11 @@ export function newScheme(
     applyIntervalUs: p.applyIntervalUs ?? 0n,
     targetNid: p.targetNid ?? -1,
     lastTried: [],
-    nextApplyNs: 0,
+    nextApplySis: 0,
     quota: p.quota ?? { ms: 0n, sz: 0n, resetIntervalMs: 0n, weightSz: 0, weightNrAccesses: 0, weightAge: 0 },
     wmarks: p.wmarks ?? { metric: 0, intervalUs: 0n, high: 0n, mid: 0n, low: 0n },
     stats: { nrTried: 0, szTried: 0, nrApplied: 0, szApplied: 0, qtExceeds: 0, szOpsFilterPassed: 0 },
-    chargedSz: 0,
-    windowStartNs: 0,
+    qs: newQuotaState(goals),
     wmarkActive: true,
   };
   setFiltersDefaultReject(s);
@@ -203,6 +205,13 @@ export class DamonCtx {
    * 2 (8-byte target id) for `target_ids` (spec kernel-files.md §1c).
    */
   recfmtVersion: 1 | 2 = 2;
+  /** A front end's repeated damon_call, run once per sample (sysfs refresh_ms). */
+  afterSample: ((ctx: DamonCtx) => void) | undefined;
+  /**
+   * addr_unit (sysfs, 6.18): paddr's region addresses are physical addresses / addr_unit, so
+   * a 32-bit kernel can name memory above 4 GiB. Other ops ignore it.
+   */
+  addrUnit = 1;
   /** ctx->callback.before_terminate: the front end's hook after the regions are destroyed. */
   beforeTerminate: ((ctx: DamonCtx) => void) | undefined;
   private rbuf: Uint8Array[] = [];
@@ -213,6 +222,7 @@ export class DamonCtx {
   private nextUpdateSis = 0;
   private szLimit = PAGE_SIZE;
   private lastSplitNr = 0;
+  private nextTuneSis = 0;
 
   constructor(
     readonly k: Kernel,
@@ -249,6 +259,11 @@ export class DamonCtx {
     return clampU64((this.attrs.sampleUs > 0n ? this.attrs.sampleUs : 1n) * 1000n);
   }
 
+  /** min_sz_region: the smallest region, PAGE_SIZE in core units (PAGE_SIZE / addr_unit for paddr, at least 1). */
+  get minSzRegion(): number {
+    return this.ops.name === 'paddr' ? Math.max(1, Math.floor(PAGE_SIZE / this.addrUnit)) : PAGE_SIZE;
+  }
+
   /** min_nr_regions as the mechanism uses it (at most SIM_MAX_NR_REGIONS). */
   get minNrRegions(): number {
     return Math.min(SIM_MAX_NR_REGIONS, clampU64(this.attrs.minNrRegions));
@@ -274,13 +289,13 @@ export class DamonCtx {
       v.setInt32(0, this.recfmtVersion, true);
       this.writeRbuf(Buffer.concat([RECFMT_HEADER, new Uint8Array(v.buffer)]));
     }
+    this.nextTuneSis = this.intervalsTuneSis();
     for (const s of this.schemes) {
-      s.windowStartNs = this.k.clock.nowNs;
-      s.chargedSz = 0;
-      s.nextApplyNs = this.k.clock.nowNs + clampU64(s.applyIntervalUs) * 1000;
+      s.qs = newQuotaState(s.qs.goals);
+      this.nextApplySisOf(s);
     }
     this.ops.init(this);
-    for (const t of this.targets) for (const r of t.regions) r.nrAccesses = r.lastNrAccesses = r.age = 0;
+    for (const t of this.targets) for (const r of t.regions) r.nrAccesses = r.nrAccessesBp = r.lastNrAccesses = r.age = 0;
     this.updateSzLimit();
     trace('kdamond %d starts: %s, %d targets, %d regions', pid, this.ops.name, this.targets.length, this.nrRegions());
     this.ops.prepareAccessChecks(this);
@@ -315,7 +330,8 @@ export class DamonCtx {
   private updateSzLimit(): void {
     let total = 0;
     for (const t of this.targets) for (const r of t.regions) total += r.size;
-    this.szLimit = Math.max(PAGE_SIZE, Math.floor(total / this.minNrRegions / PAGE_SIZE) * PAGE_SIZE);
+    const min = this.minSzRegion;
+    this.szLimit = Math.max(min, Math.floor(total / this.minNrRegions / min) * min);
   }
 
   /** One sampling interval has passed: check, aggregate, apply schemes, split, update. */
@@ -323,11 +339,20 @@ export class DamonCtx {
     this.passedSis++;
     const before = this.cpuNs;
     const maxNr = this.ops.checkAccesses(this);
-    if (this.passedSis >= this.nextAggregationSis) {
+    const aggregating = this.passedSis >= this.nextAggregationSis;
+    if (aggregating) {
       this.mergeRegions(Math.floor(maxNr / 10));
       this.recordSnapshot();
-      this.applySchemes();
-      this.nextAggregationSis += this.sis(this.attrs.aggrUs);
+    }
+    // kdamond_apply_schemes runs every sample; each scheme acts when its own interval is due.
+    this.applySchemes();
+    if (aggregating) {
+      const g = this.attrs.intervalsGoal;
+      if (g !== undefined && g.aggrs > 0n && this.passedSis >= this.nextTuneSis) {
+        this.nextTuneSis += this.intervalsTuneSis();
+        this.tuneIntervals(g);
+      }
+      this.nextAggregationSis = this.passedSis + this.sis(this.attrs.aggrUs);
       for (const t of this.targets) {
         for (const r of t.regions) {
           r.lastNrAccesses = r.nrAccesses;
@@ -347,6 +372,7 @@ export class DamonCtx {
       this.stop('stops: every target is gone');
       return;
     }
+    this.afterSample?.(this);
     this.ops.prepareAccessChecks(this);
     // kdamond sleeps sample_interval after doing its work: its CPU time delays the next sample.
     const work = Math.round(this.cpuNs - before);
@@ -373,18 +399,20 @@ export class DamonCtx {
     const n = this.nrRegions();
     if (n > this.maxNrRegions / 2) return;
     const nrSubs = n === this.lastSplitNr && n < this.maxNrRegions / 3 ? 3 : 2;
+    const min = this.minSzRegion;
     for (const t of this.targets) {
       const out: DamonRegion[] = [];
       for (const r of t.regions) {
         const pieces: DamonRegion[] = [r];
         let left = r;
-        for (let i = 0; i < nrSubs - 1 && left.size > 2 * PAGE_SIZE; i++) {
-          const szSub = Math.floor((this.k.rng.nextInt(1, 10) * left.size) / 10 / PAGE_SIZE) * PAGE_SIZE;
+        for (let i = 0; i < nrSubs - 1 && left.size > 2 * min; i++) {
+          const szSub = Math.floor((this.k.rng.nextInt(1, 10) * left.size) / 10 / min) * min;
           if (szSub === 0 || szSub >= left.size) continue;
           const right = new DamonRegion(left.start + szSub, left.end);
           right.age = left.age;
           right.lastNrAccesses = left.lastNrAccesses;
           right.nrAccesses = left.nrAccesses;
+          right.nrAccessesBp = left.nrAccessesBp;
           left.end = left.start + szSub;
           pieces.splice(1, 0, right);
         }
@@ -395,56 +423,115 @@ export class DamonCtx {
     this.lastSplitNr = n;
   }
 
-  /** DAMOS: apply each scheme to the regions matching its access pattern (and quota). */
+  /** damos_set_next_apply_sis: the scheme's next apply, apply_interval_us (or aggr) from now. */
+  private nextApplySisOf(s: DamosScheme): void {
+    s.nextApplySis = this.passedSis + this.sis(s.applyIntervalUs > 0n ? s.applyIntervalUs : this.attrs.aggrUs);
+  }
+
+  /** Sampling intervals between two intervals tunings: aggr_samples × intervals_goal.aggrs. */
+  private intervalsTuneSis(): number {
+    const g = this.attrs.intervalsGoal;
+    return g === undefined || g.aggrs === 0n ? 0 : this.sis(this.attrs.aggrUs) * clampU64(g.aggrs);
+  }
+
+  /**
+   * kdamond_tune_intervals: scale the sampling interval by the feedback on observed access
+   * events (aggr keeps its number of samples), then damon_set_attrs: the next ops update and
+   * scheme applies count from now, and nr_accesses and age are rescaled to the new intervals.
+   */
+  private tuneIntervals(g: IntervalsGoal): void {
+    const samples = this.attrs.sampleUs > 0n ? this.attrs.aggrUs / this.attrs.sampleUs : this.attrs.aggrUs;
+    const regions = this.targets.flatMap((t) => t.regions);
+    const next = tunedSampleUs(this.attrs.sampleUs, g, intervalsAdaptationBp(intervalsScore(regions, samples, g.accessBp)));
+    if (next === undefined) return;
+    const oldMax = this.maxNrAccesses;
+    const oldAggr = this.attrs.aggrUs;
+    this.attrs = { ...this.attrs, sampleUs: next, aggrUs: next * samples };
+    const newMax = this.maxNrAccesses;
+    for (const r of regions) {
+      // damon_update_monitoring_result (aggregation done: the last window's counts rescale).
+      r.lastNrAccesses = Math.floor((Math.floor((r.lastNrAccesses * 10000) / oldMax) * newMax) / 10000);
+      r.nrAccessesBp = r.lastNrAccesses * 10000;
+      r.nrAccesses = Math.floor((Math.floor((r.nrAccesses * 10000) / oldMax) * newMax) / 10000);
+      if (this.attrs.aggrUs > 0n) r.age = clampU64((BigInt(r.age) * oldAggr) / this.attrs.aggrUs);
+    }
+    this.nextUpdateSis = this.passedSis + this.sis(this.attrs.updateUs);
+    for (const s of this.schemes) this.nextApplySisOf(s);
+    trace('kdamond %d: intervals tuned to sample %s us, aggr %s us', this.kdamondPid, next, this.attrs.aggrUs);
+  }
+
+  /**
+   * kdamond_apply_schemes: each due scheme adjusts its quota (window, effective size, minimum
+   * score), then every region meets every due scheme in address order (damon_do_apply_schemes),
+   * then the due schemes take their next apply time.
+   */
   private applySchemes(): void {
-    const now = this.k.clock.nowNs;
-    for (const s of this.schemes) {
-      if (s.applyIntervalUs > 0n) {
-        if (now < s.nextApplyNs) continue; // its apply interval has not passed yet
-        s.nextApplyNs = now + clampU64(s.applyIntervalUs) * 1000;
-      }
-      if (!this.watermarksAllow(s)) continue;
-      const q = s.quota;
-      if ((q.sz > 0n || q.ms > 0n) && q.resetIntervalMs > 0n && now - s.windowStartNs >= clampU64(q.resetIntervalMs) * 1e6) {
-        if (s.chargedSz >= this.effectiveQuota(s)) s.stats.qtExceeds++;
-        s.chargedSz = 0;
-        s.windowStartNs = now;
-      }
-      const esz = this.effectiveQuota(s);
+    const due = this.schemes.filter((s) => this.passedSis >= s.nextApplySis);
+    if (due.length === 0) return;
+    const active = due.filter((s) => this.watermarksAllow(s));
+    for (const s of active) {
       s.lastTried = [];
-      for (const t of this.targets) {
-        // A snapshot: pieces an addr filter splits off are not visited until the next apply,
-        // as kdamond_apply_schemes walks with damon_for_each_region_safe.
-        for (const r of [...t.regions]) {
-          if (!matches(s, r)) continue;
-          if (s.chargedSz >= esz) break;
-          // Rejected by a core filter: not tried, not charged, age kept (damos_apply_scheme).
-          const sz = r.size; // damos_apply_scheme takes the size before a filter splits r
-          if (coreFilterOut(this.targets, t, r, s)) continue;
-          const passed = { sz: 0 };
-          const opsApplied = this.ops.applyScheme(this, t, r, s.action, s.targetNid, s, passed);
-          const applied = s.action === 'stat' ? r.size : opsApplied;
-          s.stats.nrTried++;
-          s.stats.szTried += sz;
-          s.stats.szOpsFilterPassed += passed.sz;
-          s.lastTried.push([r.start, r.end, r.nrAccesses, r.age, passed.sz]);
-          s.chargedSz += sz;
-          if (s.action !== 'stat') r.age = 0;
-          if (applied > 0 || s.action === 'stat') {
-            s.stats.nrApplied++;
-            s.stats.szApplied += applied;
-          }
+      // A charge point in a target a commit removed would skip every region: start over.
+      if (s.qs.chargeTargetFrom !== undefined && !this.targets.includes(s.qs.chargeTargetFrom)) s.qs.chargeTargetFrom = undefined;
+      adjustQuota(this, s);
+    }
+    const make = (a: number, b: number) => new DamonRegion(a, b);
+    for (const t of this.targets) {
+      // damon_for_each_region_safe: pieces split off during this walk (by a quota or an addr
+      // filter) are not visited until the next apply; a charged-region skip moves `r` itself.
+      for (const r0 of [...t.regions]) {
+        let r = r0;
+        for (const s of active) {
+          const st = s.qs;
+          if (st.esz > 0n && st.chargedSz >= st.esz) continue; // the quota is used up
+          const next = skipChargedRegion(t, r, s, this.minSzRegion, make);
+          if (next === undefined) continue;
+          r = next;
+          if (!validTarget(this, r, s)) continue;
+          this.applyScheme(t, r, s);
         }
       }
     }
+    for (const s of due) this.nextApplySisOf(s);
   }
 
-  /** Size quota in bytes for this window (time quota at the 4 MiB/ms prior); Infinity if none. */
-  private effectiveQuota(s: DamosScheme): number {
-    let esz = Infinity;
-    if (s.quota.ms > 0n) esz = PAGE_SIZE * 1024 * clampU64(s.quota.ms);
-    if (s.quota.sz > 0n) esz = Math.min(esz, clampU64(s.quota.sz));
-    return esz;
+  /**
+   * damos_apply_scheme: split a region that would overrun the quota at esz − charged, apply the
+   * action, charge the whole region and the time it took, reset the age, count the stats.
+   */
+  private applyScheme(t: DamonTarget, r: DamonRegion, s: DamosScheme): void {
+    const st = s.qs;
+    let sz = r.size;
+    if (st.esz > 0n && st.chargedSz + BigInt(sz) > st.esz) {
+      const min = BigInt(this.minSzRegion);
+      sz = Number(((st.esz - st.chargedSz) / min) * min);
+      if (sz === 0) {
+        s.stats.nrTried++; // damos_update_stat with nothing tried or applied
+        return;
+      }
+      splitRegionAt(t, r, sz, (a, b) => new DamonRegion(a, b));
+    }
+    // Rejected by a core filter: not tried, not charged, age kept (damos_apply_scheme).
+    if (coreFilterOut(this.targets, t, r, s)) return;
+    const cpu = this.cpuNs;
+    const passed = { sz: 0 };
+    const opsApplied = this.ops.applyScheme(this, t, r, s.action, s.targetNid, s, passed);
+    const applied = s.action === 'stat' ? r.size : opsApplied;
+    s.lastTried.push([r.start, r.end, r.nrAccesses, r.age, passed.sz]);
+    st.totalChargedNs += BigInt(Math.max(0, Math.round(this.cpuNs - cpu)));
+    st.chargedSz += BigInt(sz);
+    if (st.esz > 0n && st.chargedSz >= st.esz) {
+      st.chargeTargetFrom = t;
+      st.chargeAddrFrom = r.end + 1;
+    }
+    if (s.action !== 'stat') r.age = 0;
+    s.stats.nrTried++;
+    s.stats.szTried += sz;
+    s.stats.szOpsFilterPassed += passed.sz;
+    if (applied > 0 || s.action === 'stat') {
+      s.stats.nrApplied++;
+      s.stats.szApplied += applied;
+    }
   }
 
   /** Watermarks on the free memory rate (permil of total RAM). */
@@ -493,8 +580,15 @@ export class DamonCtx {
   }
 }
 
-function matches(s: DamosScheme, r: DamonRegion): boolean {
-  return r.size >= s.minSz && r.size <= s.maxSz && r.nrAccesses >= s.minNrAccesses && r.nrAccesses <= s.maxNrAccesses && r.age >= s.minAge && r.age <= s.maxAge;
+/**
+ * damon_update_region_access_rate: one sample's result into nr_accesses and the pseudo moving
+ * sum nr_accesses_bp (window max_nr_accesses samples, 1 when sample_interval is 0).
+ */
+export function updateRegionAccessRate(ctx: DamonCtx, r: DamonRegion, accessed: boolean): void {
+  const w = ctx.attrs.sampleUs > 0n ? ctx.maxNrAccesses : 1;
+  // damon_moving_sum in unsigned int arithmetic.
+  r.nrAccessesBp = (r.nrAccessesBp - Math.floor((r.lastNrAccesses * 10000) / w) + (accessed ? 10000 : 0)) >>> 0;
+  if (accessed) r.nrAccesses++;
 }
 
 /** damon_merge_regions_of: age update, then merge into the previous region when close enough. */
@@ -509,6 +603,7 @@ export function mergeRegionsOf(regions: DamonRegion[], thres: number, szLimit: n
       const sr = r.size;
       prev.nrAccesses = Math.floor((prev.nrAccesses * sp + r.nrAccesses * sr) / (sp + sr));
       prev.age = Math.floor((prev.age * sp + r.age * sr) / (sp + sr));
+      prev.nrAccessesBp = prev.nrAccesses * 10000;
       prev.end = r.end;
       continue;
     }
@@ -525,7 +620,8 @@ export function pickSamplingAddrs(ctx: DamonCtx): void {
   const now = ctx.k.clock.nowNs;
   for (const t of ctx.targets) {
     for (const r of t.regions) {
-      r.samplingAddr = r.start + Math.floor(ctx.k.rng.nextInt(0, r.size) / PAGE_SIZE) * PAGE_SIZE;
+      const min = ctx.minSzRegion;
+      r.samplingAddr = r.start + Math.floor(ctx.k.rng.nextInt(0, r.size) / min) * min;
       r.sampledAtNs = now;
     }
   }
@@ -535,15 +631,15 @@ export function pickSamplingAddrs(ctx: DamonCtx): void {
  * Initial regions over `ranges`: about `n` in all, each range getting its share by size (at
  * least one), each split evenly.
  */
-export function splitRanges(ranges: ReadonlyArray<readonly [number, number]>, n: number): DamonRegion[] {
+export function splitRanges(ranges: ReadonlyArray<readonly [number, number]>, n: number, minSz = PAGE_SIZE): DamonRegion[] {
   const total = ranges.reduce((s, [a, b]) => s + (b - a), 0);
-  return ranges.flatMap(([a, b]) => evenRegions(a, b, Math.max(1, Math.round((n * (b - a)) / total))));
+  return ranges.flatMap(([a, b]) => evenRegions(a, b, Math.max(1, Math.round((n * (b - a)) / total)), minSz));
 }
 
 /** Split [start, end) evenly into `n` page-aligned regions (vaddr/paddr initial regions). */
-export function evenRegions(start: number, end: number, n: number): DamonRegion[] {
+export function evenRegions(start: number, end: number, n: number, minSz = PAGE_SIZE): DamonRegion[] {
   const size = end - start;
-  const piece = Math.max(PAGE_SIZE, Math.floor(size / n / PAGE_SIZE) * PAGE_SIZE);
+  const piece = Math.max(minSz, Math.floor(size / n / minSz) * minSz);
   const out: DamonRegion[] = [];
   for (let s = start; s < end; s += piece) out.push(new DamonRegion(s, Math.min(end, s + piece)));
   // Fold a sliver at the end into its neighbour.

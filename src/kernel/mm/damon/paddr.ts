@@ -10,7 +10,7 @@ import type { Kernel } from '../../kernel.js';
 import { accessedBetween } from '../../workload/access_model.js';
 import { NO_OWNER } from '../frames.js';
 import { reclaimPages, setActive } from '../vmscan.js';
-import { pickSamplingAddrs, simRanges, splitRanges, type DamonRegion, type DamonCtx, type DamonTarget, type DamosAction, type DamosScheme } from './core.js';
+import { DamonRegion, pickSamplingAddrs, SIM_ADDR_LIMIT, simRanges, splitRanges, updateRegionAccessRate, type DamonCtx, type DamonTarget, type DamosAction, type DamosScheme } from './core.js';
 import { opsFilterOut, opsHasFilter, pageoutExtraFilter, REJECT_YOUNG, type DamosFilter } from './filters.js';
 import { forEachUserPfn, migratePfns, PageProbe } from './ops-common.js';
 import type { DamonOperations } from './ops.js';
@@ -50,10 +50,10 @@ function resolvePfn(k: Kernel, pfn: number) {
 }
 
 export function paddrOps(k: Kernel): DamonOperations {
-  return {
+  const ops: DamonOperations = {
     name: 'paddr',
     init(ctx: DamonCtx) {
-      for (const t of ctx.targets) t.regions = splitRanges(simRanges(t.initRegions), ctx.minNrRegions);
+      for (const t of ctx.targets) t.regions = splitRanges(simRanges(t.initRegions), ctx.minNrRegions, ctx.minSzRegion);
     },
     update() {},
     // The Accessed bit is cleared lazily: the access model is asked about [sampledAtNs, now].
@@ -66,15 +66,16 @@ export function paddrOps(k: Kernel): DamonOperations {
       let lastAccessed = false;
       for (const t of ctx.targets) {
         for (const r of t.regions) {
-          const pfn = Math.floor(r.samplingAddr / PAGE_SIZE);
+          const pa = r.samplingAddr * ctx.addrUnit; // damon_pa_phys_addr
+          const pfn = Math.floor(pa / PAGE_SIZE);
           // The same folio as the previous check: reuse its answer (paddr.c's last-folio cache).
           if (pfn !== lastPfn) {
-            const m = resolve(k, r.samplingAddr);
+            const m = resolve(k, pa);
             lastAccessed = m !== undefined && accessedBetween(m.proc, m.vma, m.index, r.sampledAtNs, now, k.rng);
             lastPfn = pfn;
             ctx.charge(walk);
           }
-          if (lastAccessed) r.nrAccesses++;
+          updateRegionAccessRate(ctx, r, lastAccessed);
           if (r.nrAccesses > max) max = r.nrAccesses;
         }
       }
@@ -130,6 +131,19 @@ export function paddrOps(k: Kernel): DamonOperations {
     },
     targetValid: () => true,
   };
+  // addr_unit: the actions work on the physical range and report bytes in core units
+  // (damon_pa_phys_addr / damon_pa_core_addr).
+  const applyPhys = ops.applyScheme;
+  ops.applyScheme = (ctx, t, r, action, nid, s, passed) => {
+    const u = ctx.addrUnit;
+    if (u === 1) return applyPhys(ctx, t, r, action, nid, s, passed);
+    const phys = new DamonRegion(Math.min(SIM_ADDR_LIMIT, r.start * u), Math.min(SIM_ADDR_LIMIT, r.end * u));
+    const physPassed = { sz: 0 };
+    const applied = applyPhys(ctx, t, phys, action, nid, s, physPassed);
+    if (passed) passed.sz += Math.floor(physPassed.sz / u); // sz_filter_passed in core units too
+    return Math.floor(applied / u);
+  };
+  return ops;
 }
 
 

@@ -8,6 +8,7 @@ import { kstrtoint, kstrtoul, kstrtouint } from '../../lib/kstrto.js';
 import { nrFile, ro, rw, setChildren } from './sysfs-common.js';
 import { newScheme, type DamosScheme, type DamosStats } from './core.js';
 import { destsDir, filtersDir, mkDests, mkFilters, SysfsSchemeFilters } from './sysfs-filters.js';
+import { GOAL_METRICS, type DamosQuotaGoal, type GoalMetric } from './quota.js';
 
 /** damon_sysfs_damos_action_names, in the kernel's order. */
 export const SYSFS_DAMOS_ACTIONS = ['willneed', 'cold', 'pageout', 'hugepage', 'nohugepage', 'lru_prio', 'lru_deprio', 'migrate_hot', 'migrate_cold', 'stat'] as const;
@@ -28,6 +29,9 @@ export class SysfsScheme {
   readonly nrAccesses = new Range();
   readonly age = new Range();
   quota = { ms: 0n, bytes: 0n, resetIntervalMs: 0n, szPermil: 0, nrAccessesPermil: 0, agePermil: 0 };
+  /** quotas/goals/N, and quotas/effective_bytes as update_schemes_effective_quotas left it. */
+  goals: SysfsGoal[] = [];
+  effectiveBytes = 0n;
   wmarks = { metric: 0, intervalUs: 0n, high: 0n, mid: 0n, low: 0n };
   /** What the stats files show: the running scheme's stats at the last update_schemes_stats. */
   stats: DamosStats = { nrTried: 0, szTried: 0, nrApplied: 0, szApplied: 0, qtExceeds: 0, szOpsFilterPassed: 0 };
@@ -39,6 +43,46 @@ export class SysfsScheme {
   readonly filters = new SysfsSchemeFilters();
 }
 
+
+/** quotas/goals/N (damos_sysfs_quota_goal): all zero, user_input, nid 0 and an empty path. */
+export class SysfsGoal {
+  metric: GoalMetric = 'user_input';
+  targetValue = 0n;
+  currentValue = 0n;
+  nid = 0;
+  path = '';
+}
+
+/** A kstrto* file whose store returns the kstrto error itself (EINVAL, or ERANGE on overflow). */
+export function kstrtoFile<T extends bigint | number>(parse: (s: string) => T, get: () => T, set: (v: T) => void): KFile {
+  return rw(() => `${get()}\n`, (input) => set(parse(input)));
+}
+
+function goalDir(g: SysfsGoal): StaticDir {
+  return new StaticDir({
+    target_metric: keywordFile(GOAL_METRICS, () => g.metric, (m) => (g.metric = m)),
+    target_value: kstrtoFile((x) => kstrtoul(x, 0), () => g.targetValue, (v) => (g.targetValue = v)),
+    current_value: kstrtoFile((x) => kstrtoul(x, 0), () => g.currentValue, (v) => (g.currentValue = v)),
+    nid: kstrtoFile((x) => kstrtoint(x, 0), () => g.nid, (v) => (g.nid = v)),
+    // path_store keeps the bytes as written (strscpy), newline included; show adds one.
+    path: rw(() => `${g.path}\n`, (input) => (g.path = input)),
+  });
+}
+
+function goalsDir(s: SysfsScheme): StaticDir {
+  const dir = new StaticDir();
+  dir.set(
+    'nr_goals',
+    nrFile(
+      () => s.goals.length,
+      (n) => {
+        s.goals = Array.from({ length: n }, () => new SysfsGoal());
+        setChildren(dir, n, (i) => goalDir(s.goals[i]!));
+      },
+    ),
+  );
+  return dir;
+}
 
 /** A file parsed with `parse` (a kstrto*); any parse failure is EINVAL, as the stores return. */
 function numFile<T extends bigint | number>(parse: (s: string) => T, get: () => T, set: (v: T) => void): KFile {
@@ -87,6 +131,8 @@ function schemeDir(s: SysfsScheme): StaticDir {
       ms: ul(() => q.ms, (v) => (q.ms = v)),
       bytes: ul(() => q.bytes, (v) => (q.bytes = v)),
       reset_interval_ms: ul(() => q.resetIntervalMs, (v) => (q.resetIntervalMs = v)),
+      effective_bytes: ro(() => `${s.effectiveBytes}\n`),
+      goals: goalsDir(s),
       weights: new StaticDir({
         sz_permil: uint(() => q.szPermil, (v) => (q.szPermil = v)),
         nr_accesses_permil: uint(() => q.nrAccessesPermil, (v) => (q.nrAccessesPermil = v)),
@@ -135,6 +181,30 @@ export function schemesDir(holder: { schemes: SysfsScheme[] }): StaticDir {
 /** (unsigned int) of an unsigned long: damos_access_pattern keeps nr_accesses and age as u32. */
 const u32 = (v: bigint) => Number(BigInt.asUintN(32, v));
 
+/**
+ * damos_sysfs_add_quota_score: the goals as the core takes them. user_input keeps the written
+ * current_value, node_mem_* the nid; node_memcg_* need a memory cgroup named by `path`, and the
+ * simulator has none (its processes are in no cgroup), so they are EINVAL as an unknown path is.
+ * @throws EINVAL for a memcg goal
+ */
+export function mkGoals(s: SysfsScheme): DamosQuotaGoal[] {
+  return s.goals.map((g) => {
+    if (g.metric === 'node_memcg_used_bp' || g.metric === 'node_memcg_free_bp') throw EINVAL; // damon_sysfs_memcg_path_to_id: no such cgroup
+    return { metric: g.metric, targetValue: g.targetValue, currentValue: g.metric === 'user_input' ? g.currentValue : 0n, nid: g.nid, lastPsiTotal: 0n };
+  });
+}
+
+/**
+ * damos_commit_quota_goals: the running goals take the new ones by index, keeping their
+ * metric-dependent state (the PSI total) when the metric stays.
+ */
+export function commitGoals(running: DamosQuotaGoal[], next: DamosQuotaGoal[]): DamosQuotaGoal[] {
+  return next.map((g, i) => {
+    const old = running[i];
+    return old !== undefined && old.metric === g.metric ? { ...g, lastPsiTotal: old.lastPsiTotal } : g;
+  });
+}
+
 /** The core scheme for `s` (damon_sysfs_mk_scheme). */
 export function mkScheme(s: SysfsScheme): DamosScheme {
   const q = s.quota;
@@ -148,6 +218,7 @@ export function mkScheme(s: SysfsScheme): DamosScheme {
     wmarks: { metric: w.metric, intervalUs: w.intervalUs, high: w.high, mid: w.mid, low: w.low },
     filters: mkFilters(s.filters),
     migrateDests: mkDests(s.filters),
+    goals: mkGoals(s),
   });
 }
 
@@ -159,8 +230,9 @@ export function commitSchemes(running: DamosScheme[], next: DamosScheme[]): Damo
   return next.map((n, i) => {
     const old = running[i];
     if (old === undefined) return n;
-    const { stats, chargedSz, windowStartNs, wmarkActive, nextApplyNs } = old;
-    Object.assign(old, n, { stats, chargedSz, windowStartNs, wmarkActive, nextApplyNs });
+    const { stats, qs, wmarkActive, nextApplySis } = old;
+    qs.goals = commitGoals(qs.goals, n.qs.goals);
+    Object.assign(old, n, { stats, qs, wmarkActive, nextApplySis });
     return old;
   });
 }

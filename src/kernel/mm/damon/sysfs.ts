@@ -6,12 +6,14 @@
 import createDebug from 'debug';
 import { EBUSY, EINVAL, EPERM, StaticDir, attr, type KFile } from '../../../kernfs/index.js';
 import type { Kernel } from '../../kernel.js';
-import { kstrtoint, kstrtoul } from '../../lib/kstrto.js';
-import { DamonCtx, DamonTarget, type DamonAttrs, type DamosScheme } from './core.js';
+import { kstrtoint, kstrtoul, kstrtouint } from '../../lib/kstrto.js';
+import { PAGE_SIZE } from '../../config/machine.js';
+import { clampU64, DamonCtx, DamonTarget, type DamonAttrs, type DamosScheme } from './core.js';
 import { damonDbgfs } from './dbgfs.js';
 import { paddrOps, setRegionBiggestSystemRamDefault } from './paddr.js';
 import { nrFile, ro, rw, setChildren } from './sysfs-common.js';
-import { commitSchemes, mkScheme, schemesDir, SysfsScheme, updateTried } from './sysfs-schemes.js';
+import type { IntervalsGoal } from './quota.js';
+import { commitSchemes, kstrtoFile, mkGoals, commitGoals, mkScheme, schemesDir, SysfsScheme, updateTried } from './sysfs-schemes.js';
 import { fvaddrOps, vaddrOps } from './vaddr.js';
 
 const trace = createDebug('tiersim:damon:sysfs');
@@ -40,15 +42,62 @@ class SysfsTarget {
 
 class SysfsContext {
   operations: OpsName = 'vaddr';
-  attrs: DamonAttrs = { sampleUs: 5000n, aggrUs: 100_000n, updateUs: 60_000_000n, minNrRegions: 10n, maxNrRegions: 1000n };
+  /** addr_unit (6.18): 1. */
+  addrUnit = 1n;
+  attrs: DamonAttrs & { intervalsGoal: IntervalsGoal } = {
+    sampleUs: 5000n, aggrUs: 100_000n, updateUs: 60_000_000n, minNrRegions: 10n, maxNrRegions: 1000n,
+    intervalsGoal: { accessBp: 0n, aggrs: 0n, minSampleUs: 0n, maxSampleUs: 0n },
+  };
   targets: SysfsTarget[] = [];
   schemes: SysfsScheme[] = [];
 }
 
+/** update_tuned_intervals: the files take the running context's (tuned) intervals. */
+function updTunedIntervals(kd: SysfsKdamond, ctx: DamonCtx): void {
+  const c = kd.contexts[0];
+  if (c === undefined) return;
+  c.attrs.sampleUs = ctx.attrs.sampleUs;
+  c.attrs.aggrUs = ctx.attrs.aggrUs;
+}
+
+/** update_schemes_stats: the stats files take the running schemes' stats. */
+function updSchemesStats(kd: SysfsKdamond, ctx: DamonCtx): void {
+  kd.contexts[0]?.schemes.forEach((ss, i) => {
+    const run = ctx.schemes[i];
+    if (run) ss.stats = { ...run.stats };
+  });
+}
+
+/** update_schemes_effective_quotas: quotas/effective_bytes takes each running scheme's esz. */
+function updEffectiveQuotas(kd: SysfsKdamond, ctx: DamonCtx): void {
+  kd.contexts[0]?.schemes.forEach((ss, i) => {
+    const run = ctx.schemes[i];
+    if (run) ss.effectiveBytes = run.qs.esz;
+  });
+}
+
+/**
+ * damon_sysfs_repeat_call_fn: with refresh_ms set, every refresh_ms of the kdamond's (virtual)
+ * time the tuned intervals, the schemes' stats and effective quotas are refreshed, checked once
+ * per sample as the kdamond's repeated damon_call is.
+ */
+function refresh(kd: SysfsKdamond, ctx: DamonCtx): void {
+  if (kd.refreshMs === 0) return;
+  const now = ctx.k.clock.nowNs;
+  if (now < kd.nextRefreshNs) return;
+  kd.nextRefreshNs = now + kd.refreshMs * 1e6;
+  updTunedIntervals(kd, ctx);
+  updSchemesStats(kd, ctx);
+  updEffectiveQuotas(kd, ctx);
+}
+
 class SysfsKdamond {
   contexts: SysfsContext[] = [];
+  /** refresh_ms (6.17+): auto-refresh period of the stats-like files while on; 0 off. */
+  refreshMs = 0;
   /** The context the last `on` built (kdamond->damon_ctx); kept after it stops. */
   ctx: DamonCtx | undefined;
+  nextRefreshNs = 0;
 }
 
 export class DamonSysfs {
@@ -133,12 +182,23 @@ function targetDir(t: SysfsTarget): StaticDir {
   });
 }
 
+const ul = (x: string) => kstrtoul(x, 0);
+
 function contextDir(c: SysfsContext): StaticDir {
   const a = c.attrs;
+  const g = a.intervalsGoal;
   const intervals = new StaticDir({
     sample_us: ulFile(() => a.sampleUs, (v) => (a.sampleUs = v)),
     aggr_us: ulFile(() => a.aggrUs, (v) => (a.aggrUs = v)),
     update_us: ulFile(() => a.updateUs, (v) => (a.updateUs = v)),
+    // damon_sysfs_intervals_goal: four kstrtoul files, all 0 (tuning off).
+    // (their stores return kstrtoul's error: EINVAL, or ERANGE on overflow).
+    intervals_goal: new StaticDir({
+      access_bp: kstrtoFile(ul, () => g.accessBp, (v) => (g.accessBp = v)),
+      aggrs: kstrtoFile(ul, () => g.aggrs, (v) => (g.aggrs = v)),
+      min_sample_us: kstrtoFile(ul, () => g.minSampleUs, (v) => (g.minSampleUs = v)),
+      max_sample_us: kstrtoFile(ul, () => g.maxSampleUs, (v) => (g.maxSampleUs = v)),
+    }),
   });
   const nrRegions = new StaticDir({
     min: ulFile(() => a.minNrRegions, (v) => (a.minNrRegions = v)),
@@ -157,6 +217,15 @@ function contextDir(c: SysfsContext): StaticDir {
   );
   return new StaticDir({
     avail_operations: ro(() => REGISTERED_OPS.map((o) => `${o}\n`).join('')),
+    // addr_unit_store: kstrtoul's error returned; 0 is EINVAL.
+    addr_unit: rw(
+      () => `${c.addrUnit}\n`,
+      (input) => {
+        const v = kstrtoul(input, 0);
+        if (v === 0n) throw EINVAL; // a zero address unit
+        c.addrUnit = v;
+      },
+    ),
     operations: rw(
       () => `${c.operations}\n`,
       (input) => {
@@ -181,11 +250,13 @@ function isTargetPid(k: Kernel, pid: number): boolean {
  * (damon_set_attrs, damon_select_ops, damon_sysfs_add_targets, damon_sysfs_set_regions).
  * @throws EINVAL for any invalid input
  */
-function buildInputs(k: Kernel, c: SysfsContext): { attrs: DamonAttrs; ops: OpsName; targets: DamonTarget[]; schemes: DamosScheme[] } {
+function buildInputs(k: Kernel, c: SysfsContext): { attrs: DamonAttrs; ops: OpsName; addrUnit: number; targets: DamonTarget[]; schemes: DamosScheme[] } {
   const a = c.attrs;
   if (a.minNrRegions < 3n) throw EINVAL; // damon_set_attrs: min_nr_regions < 3
   if (a.minNrRegions > a.maxNrRegions) throw EINVAL; // min_nr_regions > max_nr_regions
   if (a.sampleUs > a.aggrUs) throw EINVAL; // sample interval above the aggregation interval
+  const g = a.intervalsGoal;
+  if (g.aggrs > 0n && (a.sampleUs < g.minSampleUs || a.sampleUs > g.maxSampleUs)) throw EINVAL; // tuning: sample_us outside [min, max]
   if (!REGISTERED_OPS.includes(c.operations)) throw EINVAL; // damon_select_ops: not registered
   const vaddr = c.operations !== 'paddr';
   if (!vaddr && c.targets.length > 1) throw EINVAL; // paddr monitors one physical address space
@@ -197,11 +268,17 @@ function buildInputs(k: Kernel, c: SysfsContext): { attrs: DamonAttrs; ops: OpsN
       if (i > 0 && st.regions[i - 1]!.end > r.start) throw EINVAL; // unsorted or overlapping
       t.initRegions.push([r.start, r.end]);
     });
-    if (!vaddr && t.initRegions.length === 0) setRegionBiggestSystemRamDefault(k, t);
+    if (!vaddr && t.initRegions.length === 0) {
+      setRegionBiggestSystemRamDefault(k, t);
+      // damon_set_region_biggest_system_ram_default: the range in core address units.
+      t.initRegions = t.initRegions.map(([a, b]) => [a / c.addrUnit, b / c.addrUnit]);
+    }
     return t;
   });
   const schemes = c.schemes.map(mkScheme);
-  return { attrs: { ...a }, ops: c.operations, targets, schemes };
+  // addr_unit is respected by paddr only (as a core unit it is at most 2^52: beyond, no simulated address).
+  const addrUnit = vaddr ? 1 : clampU64(c.addrUnit);
+  return { attrs: { ...a, intervalsGoal: { ...g } }, ops: c.operations, addrUnit, targets, schemes };
 }
 
 function opsOf(k: Kernel, name: OpsName) {
@@ -218,8 +295,11 @@ function turnOn(s: DamonSysfs, kd: SysfsKdamond): void {
   const ctx = new DamonCtx(k, opsOf(k, inputs.ops), inputs.attrs, { len: 0, path: 'none' });
   ctx.targets = inputs.targets;
   ctx.schemes = inputs.schemes;
+  ctx.addrUnit = inputs.addrUnit;
+  ctx.afterSample = () => refresh(kd, ctx);
   ctx.start(k.tasks.allocPid());
   kd.ctx = ctx;
+  kd.nextRefreshNs = 0;
   trace('kdamond %d on: %s, %d targets', ctx.kdamondPid, inputs.ops, ctx.targets.length);
 }
 
@@ -232,6 +312,9 @@ function commit(s: DamonSysfs, kd: SysfsKdamond, ctx: DamonCtx): void {
   const c = kd.contexts[0];
   if (c === undefined) throw EINVAL; // no context to commit
   const inputs = buildInputs(s.k, c);
+  // damon_commit_ctx: min_sz_region (PAGE_SIZE / addr_unit for paddr) must be a power of 2.
+  const minSz = inputs.ops === 'paddr' ? Math.max(1, Math.floor(PAGE_SIZE / inputs.addrUnit)) : PAGE_SIZE;
+  if ((minSz & (minSz - 1)) !== 0) throw EINVAL; // not a power of 2
   const sameOps = inputs.ops === ctx.ops.name;
   const old = ctx.targets;
   const fresh: DamonTarget[] = [];
@@ -242,6 +325,7 @@ function commit(s: DamonSysfs, kd: SysfsKdamond, ctx: DamonCtx): void {
     return t;
   });
   ctx.attrs = inputs.attrs;
+  ctx.addrUnit = inputs.addrUnit;
   ctx.schemes = commitSchemes(ctx.schemes, inputs.schemes);
   if (!sameOps) ctx.ops = opsOf(s.k, inputs.ops);
   ctx.targets = fresh;
@@ -265,13 +349,19 @@ function stateFile(s: DamonSysfs, kd: SysfsKdamond): KFile {
       const ctx = kd.ctx;
       if (ctx === undefined || !ctx.running) throw EINVAL; // commands need a running kdamond
       if (cmd === 'commit') commit(s, kd, ctx);
-      else if (cmd === 'update_schemes_stats') {
-        // damon_sysfs_upd_schemes_stats: the stats files take the running schemes' stats.
+      else if (cmd === 'update_schemes_stats' || cmd === 'update_schemes_effective_quotas' || cmd === 'update_tuned_intervals') {
+        if (kd.contexts[0] === undefined) throw EINVAL; // no context directory to update
+        if (cmd === 'update_schemes_stats') updSchemesStats(kd, ctx);
+        else if (cmd === 'update_schemes_effective_quotas') updEffectiveQuotas(kd, ctx);
+        else updTunedIntervals(kd, ctx);
+      } else if (cmd === 'commit_schemes_quota_goals') {
+        // damon_sysfs_commit_schemes_quota_goals: only the goals (user_input's current_value).
         const c = kd.contexts[0];
-        if (c === undefined) throw EINVAL; // no context directory to update
-        c.schemes.forEach((ss, i) => {
+        if (c === undefined) throw EINVAL; // no context directory to commit
+        const goals = c.schemes.map(mkGoals); // validated before anything changes
+        goals.forEach((g, i) => {
           const run = ctx.schemes[i];
-          if (run) ss.stats = { ...run.stats };
+          if (run) run.qs.goals = commitGoals(run.qs.goals, g);
         });
       } else if (cmd === 'update_schemes_tried_bytes' || cmd === 'update_schemes_tried_regions' || cmd === 'clear_schemes_tried_regions') {
         const c = kd.contexts[0];
@@ -279,8 +369,6 @@ function stateFile(s: DamonSysfs, kd: SysfsKdamond): KFile {
         const what = cmd === 'update_schemes_tried_bytes' ? 'bytes' : cmd === 'clear_schemes_tried_regions' ? 'clear' : 'regions';
         c.schemes.forEach((ss, i) => updateTried(ss, ctx.schemes[i], what));
       }
-      // The effective-quota, quota-goal and tuned-interval commands refresh files this tree
-      // does not have yet (effective_bytes, goals, intervals_goal): nothing to refresh.
     },
   );
 }
@@ -303,6 +391,13 @@ function kdamondDir(s: DamonSysfs, kd: SysfsKdamond): StaticDir {
   return new StaticDir({
     state: stateFile(s, kd),
     pid: ro(() => `${kd.ctx?.kdamondPid ?? -1}\n`),
+    // refresh_ms_store: kstrtouint, its error passed back (EINVAL, ERANGE).
+    refresh_ms: rw(
+      () => `${kd.refreshMs}\n`,
+      (input) => {
+        kd.refreshMs = kstrtouint(input, 0);
+      },
+    ),
     contexts,
   });
 }

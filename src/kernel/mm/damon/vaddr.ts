@@ -8,7 +8,7 @@ import { accessedBetween } from '../../workload/access_model.js';
 import { NO_PFN } from '../mm.js';
 import { reclaimPages, setActive } from '../vmscan.js';
 import type { Vma } from '../mm.js';
-import { pickSamplingAddrs, simRanges, splitRanges, type DamonCtx, type DamonRegion, type DamonTarget, type DamosAction, type DamosScheme } from './core.js';
+import { pickSamplingAddrs, simRanges, splitRanges, updateRegionAccessRate, type DamonCtx, type DamonRegion, type DamonTarget, type DamosAction, type DamosScheme } from './core.js';
 import { opsFilterOut, opsHasFilter, pickDest, type DamosMigrateDest } from './filters.js';
 import { migratePfns, PageProbe } from './ops-common.js';
 import type { DamonOperations } from './ops.js';
@@ -115,14 +115,16 @@ export function vaddrOps(k: Kernel): DamonOperations {
         const host = !proc && hostAlive(t);
         for (const r of t.regions) {
           ctx.charge(walk);
+          let accessed = false;
           if (host) {
-            if (k.rng.nextFloat() < 1 - Math.exp((-HOST_PAGE_ACCESSES_PER_SEC * (now - r.sampledAtNs)) / 1e9)) r.nrAccesses++;
+            accessed = k.rng.nextFloat() < 1 - Math.exp((-HOST_PAGE_ACCESSES_PER_SEC * (now - r.sampledAtNs)) / 1e9);
           } else if (proc) {
             const vpn = Math.floor(r.samplingAddr / PAGE_SIZE);
             const vma = proc.mm.findVma(vpn);
             const i = vma ? vma.indexOf(vpn) : -1;
-            if (vma && i >= 0 && vma.pt[i] !== NO_PFN && accessedBetween(proc, vma, i, r.sampledAtNs, now, k.rng)) r.nrAccesses++;
+            accessed = vma !== undefined && i >= 0 && vma.pt[i] !== NO_PFN && accessedBetween(proc, vma, i, r.sampledAtNs, now, k.rng);
           }
+          updateRegionAccessRate(ctx, r, accessed);
           if (r.nrAccesses > max) max = r.nrAccesses;
         }
       }
