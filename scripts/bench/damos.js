@@ -27,12 +27,16 @@ const CASES = [
 
 export function damosBenches({ preset, bootKernel, damonSysfs }) {
   async function damosFilters() {
+    // TIERSIM_BENCH_DAMOS_SIZE (default 16G, hot 1/16 of it) and TIERSIM_BENCH_DAMOS_CASES (a
+    // substring of the case names, e.g. "stat") scale and narrow the bench.
     const seconds = Number(process.env.TIERSIM_BENCH_DAMOS_S ?? 1);
-    console.log(`## damos-filters: paddr schemes over node 0 of epyc-2node-256g, hotset 16 GiB (1 GiB hot), ${seconds} s simulated per case`);
+    const size = process.env.TIERSIM_BENCH_DAMOS_SIZE ?? '16G';
+    const only = process.env.TIERSIM_BENCH_DAMOS_CASES ?? '';
+    console.log(`## damos-filters: paddr schemes over node 0 of epyc-2node-256g, hotset ${size} (1/16 hot), ${seconds} s simulated per case`);
     const k = bootKernel(preset('epyc-2node-256g'), { seed: 1, clock: 'virtual' });
     const w = (f, t) => k.fs.writeFile(f, t);
     const t0 = wallNs();
-    await k.fs.transact('sim/spawn', 'hotset size=16G threads=8 hot=0.0625 node=0');
+    await k.fs.transact('sim/spawn', `hotset size=${size} threads=8 hot=0.0625 node=0`);
     console.log(`spawn ${(Number(wallNs() - t0) / 1e6).toFixed(0)} ms wall`);
     w(`${A}/nr_kdamonds`, '1\n');
     w(`${K0}/contexts/nr_contexts`, '1\n');
@@ -45,6 +49,7 @@ export function damosBenches({ preset, bootKernel, damonSysfs }) {
       w(`${C0}/targets/0/regions/${i}/end`, `${r.end + 1}\n`);
     });
     for (const [name, action, filters] of CASES) {
+      if (!name.includes(only)) continue;
       w(`${C0}/schemes/nr_schemes`, '0\n');
       w(`${C0}/schemes/nr_schemes`, '1\n');
       for (const p of ['sz', 'nr_accesses', 'age']) w(`${S0}/access_pattern/${p}/max`, `${UL}\n`);

@@ -35,11 +35,14 @@ interface Verdict {
  * The ops filters of one apply judged in bulk (damos_pa_filter_out / damos_va_filter_out for
  * every folio of a region): every simulated user page is an anonymous, mapped, base-size page of
  * the root memcg, so within a run of pages sharing a VMA and PG_active the filters before the
- * first young filter decide the same for every page; only young is asked per page, from the
- * access model over the last sampling interval (the A bit the previous check left) with the
- * same draws the per-page path made. A young check that finds the page young makes it old
- * (damos_folio_filter_match calls damon_folio_mkold), so a later young filter in the same pass
- * sees it old. The kdamond pays `folioNs` per folio inspected and `youngNs` per young check.
+ * first young filter decide the same for every page, and what follows it depends only on the
+ * page's young answer. Young comes from the access model over the last sampling interval (the
+ * A bit the previous check left), in stretches of pages with one probability each
+ * (accessStretches): each page is young independently with that probability, as per page, but
+ * only the pages of the rarer answer are drawn (geometric gaps). A young check that finds the
+ * page young makes it old (damos_folio_filter_match: damon_folio_mkold), so a later young
+ * filter in the same pass sees it old. The kdamond pays `folioNs` per folio inspected and
+ * `youngNs` per young check, as the kernel's walk pays per folio.
  */
 export class OpsFilterWalk {
   /** Does a run have to be split by PG_active (an active filter is reached)? */
