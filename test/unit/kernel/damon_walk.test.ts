@@ -94,10 +94,23 @@ describe('bulk ops filters equal the per-page reference (filters other than youn
       const rng = new Prng(100 + seed);
       const node0 = k.layout.ram.filter((r) => r.nid === 0);
       const ram = { start: Math.min(...node0.map((r) => r.start)), end: Math.max(...node0.map((r) => r.end)) };
-      const users = k.tasks.list().flatMap((p) => p.mm.vmas.flatMap((v) => [...v.pt].filter((x) => x !== NO_PFN)));
-      const lo = Math.min(...users) * PAGE_SIZE;
-      const hi = (Math.max(...users) + 1) * PAGE_SIZE;
+      const userPfns = () => k.tasks.list().flatMap((p) => p.mm.vmas.flatMap((v) => [...v.pt].filter((x) => x !== NO_PFN)));
+      let users = userPfns();
+      let lo = Math.min(...users) * PAGE_SIZE;
+      let hi = (Math.max(...users) + 1) * PAGE_SIZE;
       for (let c = 0; c < 60; c++) {
+        if (c % 20 === 10 || c === 45) {
+          // The reverse map changes under the cached runs: pages move away and back, a process
+          // comes or goes; the walk must see it.
+          const pid = k.tasks.list()[c % k.tasks.list().length]!.pid;
+          if (c === 10) await k.fs.transact('sim/migrate', `${pid} 0 1`);
+          else if (c === 30) await k.fs.transact('sim/migrate', `${pid} 1 0`);
+          else if (c === 45) await spawn(k, 'hotset size=1M node=0');
+          else k.tasks.kill(pid);
+          users = userPfns().filter((x) => k.alloc.frames.blockOf(x)?.nid === 0);
+          lo = Math.min(...users) * PAGE_SIZE;
+          hi = (Math.max(...users) + 1) * PAGE_SIZE;
+        }
         const s = lists(randomFilters(rng), rng.nextU32() % 8 === 0);
         // Region bounds: all of node 0, or random page-aligned cuts through the user frames.
         const a = c % 3 === 0 ? ram.start : lo + (rng.nextU32() % ((hi - lo) / PAGE_SIZE)) * PAGE_SIZE;

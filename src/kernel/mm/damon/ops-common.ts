@@ -5,7 +5,7 @@ import { PAGE_SIZE } from '../../config/machine.js';
 import type { Kernel } from '../../kernel.js';
 import type { Process } from '../../sched/process.js';
 import { accessStretches, type AccessStretches } from '../../workload/access_model.js';
-import { NO_OWNER, PG_ACTIVE } from '../frames.js';
+import { NO_OWNER, PG_ACTIVE, type BlockFrames } from '../frames.js';
 import { NO_PFN, type Vma } from '../mm.js';
 import type { DamonCtx } from './core.js';
 import { pageFilterMatch, ROOT_MEMCG_ID, type DamosFilter, type DamosFilterLists, type PageProps } from './filters.js';
@@ -161,51 +161,135 @@ function judge(filters: readonly DamosFilter[], def: boolean, active: boolean, y
  * (damon_get_folio finds only those): consecutive frames of one block owned by one process,
  * mapped at consecutive pages of one VMA, with the same PG_active when `splitActive`. Blocks
  * whose frames were never materialized hold none and are skipped whole, so a walk over an
- * untouched node costs nothing; the rest is a scan of the frame arrays, with one lookup of the
- * owner and VMA per run. Frames whose owner or VMA is gone are skipped, as rmap finds none.
+ * untouched node costs nothing. A block's owner runs are cached until its reverse map changes
+ * (`BlockFrames.gen`), so a walk over memory whose mappings did not move costs a lookup of the
+ * owner and VMA per run (plus a scan of PG_active when `splitActive`); otherwise the frame
+ * arrays are scanned. Frames whose owner or VMA is gone are skipped, as rmap finds none.
  */
 export function forEachUserRun(k: Kernel, start: number, end: number, splitActive: boolean, fn: RunFn): void {
   const frames = k.alloc.frames;
   const per = frames.pagesPerBlock;
   const last = Math.ceil(end / PAGE_SIZE);
-  const activeMask = splitActive ? PG_ACTIVE : 0;
   let lastOwner = NO_OWNER;
   let proc: Process | undefined;
   let vma: Vma | undefined;
+  // Frames [a, b) of a block, owned by `ow`, mapped at consecutive pages from `v`: split at VMA
+  // ends (and PG_active changes) into runs.
+  const segment = (flags: Uint8Array, a: number, b: number, ow: number, v: number) => {
+    if (ow !== lastOwner) {
+      lastOwner = ow;
+      proc = k.tasks.processOfMm(ow);
+      vma = undefined;
+    }
+    const p = proc;
+    if (!p) return;
+    while (a < b) {
+      let index = vma ? vma.indexOf(v) : -1;
+      if (index < 0) {
+        vma = p.mm.findVma(v);
+        index = vma ? vma.indexOf(v) : -1;
+      }
+      const m = vma && index >= 0 ? Math.min(b - a, vma.nrPages - index) : 0;
+      if (m === 0) {
+        a++;
+        v++;
+        continue;
+      }
+      for (const runEnd = a + m; a < runEnd; ) {
+        const n = splitActive ? runLength(flags, a, runEnd - a, PG_ACTIVE) : runEnd - a;
+        fn(p, vma!, index, n, (flags[a]! & PG_ACTIVE) !== 0);
+        a += n;
+        v += n;
+        index += n;
+      }
+    }
+  };
   for (let pfn = Math.floor(start / PAGE_SIZE); pfn < last; ) {
     const blockEnd = Math.min(last, (Math.floor(pfn / per) + 1) * per);
     const f = frames.peek(pfn);
     if (f) {
       const base = f.block.startPfn;
-      const { owner, vpn, flags } = f;
-      let o = pfn - base;
+      const o0 = pfn - base;
       const oEnd = blockEnd - base;
-      while (o < oEnd) {
-        o = skipFree(owner, o, oEnd);
-        if (o === oEnd) break;
-        const ow = owner[o]!;
-        if (ow !== lastOwner) {
-          lastOwner = ow;
-          proc = k.tasks.processOfMm(ow);
-          vma = undefined;
+      // A walk over a small part of a block scans it rather than (re)building the block's runs.
+      const runs = (oEnd - o0) * CACHE_MIN_SHARE >= f.block.nrPages ? blockRuns(f) : undefined;
+      if (runs) {
+        for (let r = firstRunEndingAfter(runs, o0); r < runs.count && runs.start[r]! < oEnd; r++) {
+          const s0 = runs.start[r]!;
+          const a = Math.max(o0, s0);
+          segment(f.flags, a, Math.min(oEnd, s0 + runs.len[r]!), runs.owner[r]!, runs.vpn[r]! + (a - s0));
         }
-        const v0 = vpn[o]!;
-        let index = vma ? vma.indexOf(v0) : -1;
-        if (proc && index < 0) {
-          vma = proc.mm.findVma(v0);
-          index = vma ? vma.indexOf(v0) : -1;
+      } else {
+        const { owner, vpn, flags } = f;
+        for (let o = skipFree(owner, o0, oEnd); o < oEnd; ) {
+          const n = ownerRunLength(owner, vpn, o, oEnd - o);
+          segment(flags, o, o + n, owner[o]!, vpn[o]!);
+          o = skipFree(owner, o + n, oEnd);
         }
-        if (!proc || !vma || index < 0) {
-          o++;
-          continue;
-        }
-        const n = runLength(owner, vpn, flags, o, Math.min(oEnd - o, vma.nrPages - index), activeMask);
-        fn(proc, vma, index, n, (flags[o]! & PG_ACTIVE) !== 0);
-        o += n;
       }
     }
     pfn = blockEnd;
   }
+}
+
+/** A block's runs of frames with one owner at consecutive virtual pages, as of `gen`. */
+interface BlockRuns {
+  gen: number;
+  count: number;
+  start: Int32Array;
+  len: Int32Array;
+  owner: Int32Array;
+  vpn: Float64Array;
+}
+
+/** Walks covering at least 1/CACHE_MIN_SHARE of a block use (and build) its cached runs. */
+const CACHE_MIN_SHARE = 8;
+/** Blocks with more runs than nrPages/CACHE_MAX_RUNS_SHARE are not cached (bounded memory). */
+const CACHE_MAX_RUNS_SHARE = 64;
+/** Cached runs per block, or the gen at which the block was too fragmented to cache. */
+const runCache = new WeakMap<BlockFrames, BlockRuns | number>();
+
+/** The block's owner runs for its current reverse map (undefined: too fragmented to cache). */
+function blockRuns(f: BlockFrames): BlockRuns | undefined {
+  const c = runCache.get(f);
+  if (c !== undefined && (typeof c === 'number' ? c : c.gen) === f.gen) return typeof c === 'number' ? undefined : c;
+  const n = f.block.nrPages;
+  const max = Math.floor(n / CACHE_MAX_RUNS_SHARE);
+  const start: number[] = [];
+  const len: number[] = [];
+  const { owner, vpn } = f;
+  for (let o = skipFree(owner, 0, n); o < n; ) {
+    if (start.length === max) {
+      runCache.set(f, f.gen);
+      return undefined;
+    }
+    const l = ownerRunLength(owner, vpn, o, n - o);
+    start.push(o);
+    len.push(l);
+    o = skipFree(owner, o + l, n);
+  }
+  const runs: BlockRuns = {
+    gen: f.gen,
+    count: start.length,
+    start: Int32Array.from(start),
+    len: Int32Array.from(len),
+    owner: Int32Array.from(start, (o) => owner[o]!),
+    vpn: Float64Array.from(start, (o) => vpn[o]!),
+  };
+  runCache.set(f, runs);
+  return runs;
+}
+
+/** Index of the first run that ends after offset `o`. */
+function firstRunEndingAfter(runs: BlockRuns, o: number): number {
+  let lo = 0;
+  let hi = runs.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (runs.start[mid]! + runs.len[mid]! > o) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** The first frame at or after `o` (before `end`) with an owner. */
@@ -214,17 +298,23 @@ function skipFree(owner: Int32Array, o: number, end: number): number {
   return o;
 }
 
-/**
- * How many frames from `o` (at most `max`) are the next pages of the same owner, at consecutive
- * virtual pages, with the same flags under `mask`.
- */
-function runLength(owner: Int32Array, vpn: Float64Array, flags: Uint8Array, o: number, max: number, mask: number): number {
+/** How many frames from `o` (at most `max`) are the next pages of the same owner, at consecutive virtual pages. */
+function ownerRunLength(owner: Int32Array, vpn: Float64Array, o: number, max: number): number {
   const ow = owner[o]!;
-  const v0 = vpn[o]!;
+  const d = vpn[o]! - o;
+  let i = o + 1;
+  const end = o + max;
+  while (i < end && owner[i] === ow && vpn[i]! - i === d) i++;
+  return i - o;
+}
+
+/** How many frames from `o` (at most `max`) have the same flags under `mask`. */
+function runLength(flags: Uint8Array, o: number, max: number, mask: number): number {
   const f0 = flags[o]! & mask;
-  let n = 1;
-  while (n < max && owner[o + n] === ow && vpn[o + n] === v0 + n && (flags[o + n]! & mask) === f0) n++;
-  return n;
+  let i = o + 1;
+  const end = o + max;
+  while (i < end && (flags[i]! & mask) === f0) i++;
+  return i - o;
 }
 
 /**
