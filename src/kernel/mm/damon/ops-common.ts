@@ -196,7 +196,7 @@ export function forEachUserRun(k: Kernel, start: number, end: number, splitActiv
         continue;
       }
       for (const runEnd = a + m; a < runEnd; ) {
-        const n = splitActive ? runLength(flags, a, runEnd - a, PG_ACTIVE) : runEnd - a;
+        const n = splitActive ? activeRunLength(flags, a, runEnd - a) : runEnd - a;
         fn(p, vma!, index, n, (flags[a]! & PG_ACTIVE) !== 0);
         a += n;
         v += n;
@@ -308,12 +308,23 @@ function ownerRunLength(owner: Int32Array, vpn: Float64Array, o: number, max: nu
   return i - o;
 }
 
-/** How many frames from `o` (at most `max`) have the same flags under `mask`. */
-function runLength(flags: Uint8Array, o: number, max: number, mask: number): number {
-  const f0 = flags[o]! & mask;
-  let i = o + 1;
+/** Four frames' flags per word, for scanning PG_active four at a time. */
+const flagWords = new WeakMap<Uint8Array, Uint32Array>();
+const ACTIVE_X4 = PG_ACTIVE * 0x01010101;
+
+/** How many frames from `o` (at most `max`) have the same PG_active as frame `o`. */
+function activeRunLength(flags: Uint8Array, o: number, max: number): number {
+  const f0 = flags[o]! & PG_ACTIVE;
   const end = o + max;
-  while (i < end && (flags[i]! & mask) === f0) i++;
+  let i = o + 1;
+  let words = flagWords.get(flags);
+  if (!words && flags.byteOffset % 4 === 0) flagWords.set(flags, (words = new Uint32Array(flags.buffer, flags.byteOffset, flags.length >> 2)));
+  if (words) {
+    for (; i < end && (i & 3) !== 0; i++) if ((flags[i]! & PG_ACTIVE) !== f0) return i - o;
+    const same = f0 === 0 ? 0 : ACTIVE_X4;
+    while (i + 4 <= end && (words[i >> 2]! & ACTIVE_X4) === same) i += 4;
+  }
+  while (i < end && (flags[i]! & PG_ACTIVE) === f0) i++;
   return i - o;
 }
 
