@@ -277,3 +277,47 @@ describe('young in bulk: sampled pages follow the law, the rest of the filters d
     expect(got).toEqual(ref);
   });
 });
+
+describe('the kdamond pays the walk (DESIGN §8.2): pteScan per user folio inspected, rmapWalk per young check', () => {
+  const A = 'sys/kernel/mm/damon/admin/kdamonds';
+  const C0 = `${A}/0/contexts/0`;
+  const S0 = `${C0}/schemes/0`;
+  it.each([
+    ['stat, anon allow: a folio walk per user page', 'stat', 'anon', 1, 0],
+    ['stat, young allow: a folio walk and an rmap walk per user page', 'stat', 'young', 1, 1],
+    ['lru_prio without filters: a folio walk per user page', 'lru_prio', '', 1, 0],
+    ['stat without ops filters: no walk (damon_pa_stat returns at once)', 'stat', '', 0, 0],
+  ] as const)('%s', async (_n, action, filter, folioWalks, rmapWalks) => {
+    const { damonSysfs } = await import('../../../src/kernel/mm/damon/sysfs.js');
+    const { costNs } = await import('../../../src/kernel/config/machine.js');
+    const k = bootPreset();
+    await spawn(k, 'hotset size=8M node=0');
+    const w = (f: string, t: string) => k.fs.writeFile(f, t);
+    w(`${A}/nr_kdamonds`, '1\n');
+    w(`${A}/0/contexts/nr_contexts`, '1\n');
+    w(`${C0}/operations`, 'paddr\n');
+    w(`${C0}/targets/nr_targets`, '1\n');
+    w(`${C0}/schemes/nr_schemes`, '1\n');
+    w(`${S0}/action`, `${action}\n`);
+    if (filter) {
+      w(`${S0}/ops_filters/nr_filters`, '1\n');
+      w(`${S0}/ops_filters/0/type`, `${filter}\n`);
+      w(`${S0}/ops_filters/0/allow`, 'Y\n');
+    }
+    w(`${A}/0/state`, 'on\n');
+    const ctx = damonSysfs(k).kdamonds[0]!.ctx!;
+    const t = ctx.targets[0]!;
+    const node0 = k.layout.ram.filter((r) => r.nid === 0);
+    const start = Math.min(...node0.map((r) => r.start));
+    const end = Math.max(...node0.map((r) => r.end + 1));
+    let folios = 0;
+    for (let pfn = start / PAGE_SIZE; pfn < end / PAGE_SIZE; pfn++) if (k.alloc.frames.ownerOf(pfn) !== NO_OWNER) folios++;
+    expect(folios).toBeGreaterThanOrEqual(2048);
+    const { DamonRegion } = await import('../../../src/kernel/mm/damon/core.js');
+    const before = ctx.cpuNs;
+    ctx.ops.applyScheme(ctx, t, new DamonRegion(start, end), action, -1, ctx.schemes[0], { sz: 0 });
+    const paid = ctx.cpuNs - before;
+    expect(paid).toBeCloseTo(folios * (folioWalks * costNs(k.config, 'pteScan') + rmapWalks * costNs(k.config, 'rmapWalk')), 6);
+    w(`${A}/0/state`, 'off\n');
+  });
+});
