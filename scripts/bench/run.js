@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // tiersim benchmarks: print figures, never fail on a timing. Needs `npm run build` first.
-//   node scripts/bench/run.js [boot|kernfs|fuse|frames|spawn|migrate|abench|damon|reap|phases|truth|kmmscand|figures|reclaim|numab|numab-spe|perf ...]   (default: all)
+//   node scripts/bench/run.js [boot|kernfs|fuse|frames|spawn|migrate|abench|damon|reap|phases|truth|kmmscand|figures|reclaim|numab|numab-spe|perf|damos-filters ...]   (default: all)
 import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -134,5 +134,8 @@ if (all || which.includes('reclaim')) await reclaimBenches({ preset, bootKernel,
 const { numabBenches } = await import('./numab.js');
 const nb = numabBenches({ preset, bootKernel });
 for (const name of ['numab', 'numab-spe']) if (all || which.includes(name)) await nb[name]();
+const { damosBenches } = await import('./damos.js');
+const { damonSysfs } = await import(dist('kernel/mm/damon/sysfs.js'));
+if (all || which.includes('damos-filters')) await damosBenches({ preset, bootKernel, damonSysfs })['damos-filters']();
 const { perfBench } = await import('./perf.js');
 if (all || which.includes('perf')) await perfBench({ root })();

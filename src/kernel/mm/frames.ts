@@ -24,6 +24,8 @@ export class BlockFrames {
   readonly vpn: Float64Array;
   /** Next offset to look at when allocating (a roving cursor, like a buddy free list head). */
   cursor = 0;
+  /** Bumped whenever a frame's owner or vpn (the reverse map) changes: walkers may cache runs. */
+  gen = 0;
 
   /**
    * Materialize a block's frames from its counters: pages already in use (reserved, boot
@@ -68,6 +70,7 @@ export class BlockFrames {
 
   /** Return one frame to the free pool. */
   release(offset: number): void {
+    this.gen++;
     this.flags[offset] = PG_FREE;
     this.owner[offset] = NO_OWNER;
     this.vpn[offset] = 0;

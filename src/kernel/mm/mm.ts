@@ -176,6 +176,7 @@ export class Mm {
   map(vma: Vma, i: number, pfn: number): void {
     const f = this.frames.peek(pfn)!;
     const off = pfn - f.block.startPfn;
+    f.gen++;
     f.owner[off] = this.id;
     f.vpn[off] = vma.startVpn + i;
     vma.pt[i] = pfn;

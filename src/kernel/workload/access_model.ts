@@ -7,6 +7,7 @@
 // [t0, t1] is (done(t1) − done(t0)) × weight(i). For a sweep, page i is touched when the sweep
 // position (done mod pages) passes it.
 import type { Prng } from '../lib/prng.js';
+import { UniformPattern } from './pattern.js';
 import type { Vma } from '../mm/mm.js';
 import type { Process } from '../sched/process.js';
 
@@ -184,6 +185,76 @@ function sweepTouches(nrPages: number, d0: number, d1: number, index: number): n
   // Touch k of page i is access number k·N + i + 1; count those done in (d0, d1].
   const upTo = (d: number) => (d < index + 1 ? 0 : Math.floor((d - index - 1) / nrPages) + 1);
   return upTo(Math.floor(d1)) - upTo(Math.floor(d0));
+}
+
+/** Stretches of pages [j0, j1) with one chance `prob` each of having been accessed. */
+export type AccessStretches = (i0: number, i1: number, fn: (j0: number, j1: number, prob: number) => void) => void;
+
+/**
+ * accessedBetween's law for the pages of one VMA over one window, in stretches of pages that
+ * share one probability (the A bits a walker such as a DAMOS young filter finds): `prob` is
+ * exactly what accessedBetween draws against for each page of the stretch (1 − e^(−expected),
+ * 0 when nothing is expected; 0 or 1 for sweeps). Hot-set patterns give a stretch per edge of
+ * the window's hot ranges, uniform ones one per query, sweeps one per touched range; other
+ * patterns one per page. Progress is looked up once per window.
+ */
+export function accessStretches(p: Process, vma: Vma, t0Ns: number, t1Ns: number): AccessStretches {
+  t0Ns = Math.max(t0Ns, p.historyStartNs);
+  t1Ns = Math.min(t1Ns, p.endNs ?? t1Ns);
+  const N = vma.nrPages;
+  const none: AccessStretches = (i0, i1, fn) => {
+    if (i0 < i1) fn(i0, i1, 0);
+  };
+  if (t1Ns <= t0Ns || vma.pattern.order === 'none') return none;
+  const d0 = p.doneAt(t0Ns);
+  const d1 = p.doneAt(t1Ns);
+  if (d1 - d0 <= 0) return none;
+  const pattern = vma.pattern;
+  let cuts: number[];
+  let probAt: (i: number) => number;
+  if (pattern.order === 'sweep') {
+    // Accesses m in (a, b] touch page (m − 1) mod N: the pages from a mod N, b − a of them.
+    const a = Math.floor(d0);
+    const b = Math.floor(d1);
+    const s0 = a % N;
+    const e0 = s0 + (b - a);
+    cuts = b - a >= N ? [0, N] : e0 <= N ? [0, s0, e0, N] : [0, e0 - N, s0, N];
+    probAt = (i) => (sweepTouches(N, d0, d1, i) >= 1 ? 1 : 0);
+  } else {
+    const phases = progressByPhase(p, t0Ns, t1Ns);
+    probAt = (i) => {
+      let n = 0;
+      for (const [phase, done] of phases) n += done * pattern.weight(i, phase);
+      return n <= 0 ? 0 : 1 - Math.exp(-n);
+    };
+    if (pattern.levels) {
+      // Every page weighs hot or cold in each phase: the weight changes only at hot-range edges.
+      const edges = new Set<number>([0, N]);
+      for (const [phase] of phases) for (const [x, y] of pattern.levels(phase).hotRanges) edges.add(x).add(y);
+      cuts = [...edges].filter((x) => x >= 0 && x <= N).sort((x, y) => x - y);
+    } else if (pattern instanceof UniformPattern) {
+      cuts = [0, N];
+    } else {
+      return (i0, i1, fn) => {
+        for (let i = i0; i < i1; i++) fn(i, i + 1, probAt(i));
+      };
+    }
+  }
+  return (i0, i1, fn) => {
+    // The first cut above i0, then stretch by stretch.
+    let lo = 0;
+    let hi = cuts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cuts[mid]! > i0) hi = mid;
+      else lo = mid + 1;
+    }
+    for (let j0 = i0, c = lo; j0 < i1; c++) {
+      const j1 = Math.min(i1, cuts[c] ?? i1);
+      if (j1 > j0) fn(j0, j1, probAt(j0));
+      j0 = Math.max(j0, j1);
+    }
+  };
 }
 
 /**

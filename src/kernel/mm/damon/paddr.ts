@@ -9,10 +9,11 @@ import { PAGE_SIZE, costNs } from '../../config/machine.js';
 import type { Kernel } from '../../kernel.js';
 import { accessedBetween } from '../../workload/access_model.js';
 import { NO_OWNER } from '../frames.js';
-import { reclaimPages, setActive } from '../vmscan.js';
+import type { Vma } from '../mm.js';
+import { setActive, swapOutPfns } from '../vmscan.js';
 import { DamonRegion, pickSamplingAddrs, SIM_ADDR_LIMIT, simRanges, splitRanges, updateRegionAccessRate, type DamonCtx, type DamonTarget, type DamosAction, type DamosScheme } from './core.js';
-import { opsFilterOut, opsHasFilter, pageoutExtraFilter, REJECT_YOUNG, type DamosFilter } from './filters.js';
-import { forEachUserPfn, migratePfns, PageProbe } from './ops-common.js';
+import { opsHasFilter, pageoutExtraFilter, REJECT_YOUNG } from './filters.js';
+import { forEachUserRun, migratePfns, OpsFilterWalk } from './ops-common.js';
 import type { DamonOperations } from './ops.js';
 
 const trace = createDebug('tiersim:damon:paddr');
@@ -83,51 +84,52 @@ export function paddrOps(k: Kernel): DamonOperations {
     },
     applyScheme(ctx: DamonCtx, _t: DamonTarget, r: DamonRegion, action: DamosAction, targetNid: number, s?: DamosScheme, passed = { sz: 0 }) {
       const now = k.clock.nowNs;
-      const windowNs = ctx.sampleNs;
-      // damos_pa_filter_out for the page at `a` (mapped as `m`); counts what passes (sz_filter_passed).
-      const probe = new PageProbe(k, now - windowNs, now, ctx, costNs(k.config, 'rmapWalk'));
-      const at = walkResolver(k);
-      const filterOut = (m: Mapping, extra?: DamosFilter): boolean => {
-        if (s && (extra || opsHasFilter(s)) && opsFilterOut(s, probe.at(m.proc, m.vma, m.index, m.pfn), extra)) return true;
-        passed.sz += PAGE_SIZE;
-        return false;
-      };
-      if (action === 'migrate_hot' || action === 'migrate_cold') return migrate(k, ctx, r, targetNid, at, filterOut);
-      if (action === 'lru_prio' || action === 'lru_deprio') {
-        // damon_pa_mark_accessed / damon_pa_deactivate_pages: the region's LRU pages move to
-        // the active (prio) or inactive (deprio) list.
-        let pages = 0;
-        forEachUserPfn(k, r.start, r.end, (pfn) => {
-          const m = at(pfn);
-          if (!m || filterOut(m)) return;
-          setActive(k, m.vma, m.index, m.index + 1, action === 'lru_prio');
-          pages++;
-        });
-        return pages * PAGE_SIZE;
-      }
-      if (action === 'stat') {
-        // damon_pa_stat: only counts what the ops filters pass, and only when there are some.
-        if (s && opsHasFilter(s)) {
-          forEachUserPfn(k, r.start, r.end, (pfn) => {
-            const m = at(pfn);
-            if (m) filterOut(m);
+      // paddr pageout: a temporary "reject young" filter goes after the user's ops filters unless
+      // they have a young filter, so pages found young are not reclaimed (damon_pa_pageout).
+      const extra = action === 'pageout' ? (s ? pageoutExtraFilter(s) : REJECT_YOUNG) : undefined;
+      // damos_pa_filter_out on every folio of the region, in bulk; the kdamond pays the folio
+      // walk per folio and an rmap walk per young check.
+      const walk = new OpsFilterWalk(k, s, extra, now - ctx.sampleNs, now, (ns) => ctx.charge(ns), costNs(k.config, 'pteScan'), costNs(k.config, 'rmapWalk'));
+      const each = (pass: (vma: Vma, j0: number, j1: number) => void) =>
+        forEachUserRun(k, r.start, r.end, walk.needsActive, (proc, vma, i0, n, active) => walk.run(proc, vma, i0, n, active, (j0, j1) => pass(vma, j0, j1)));
+      let bytes = 0;
+      switch (action) {
+        case 'migrate_hot':
+        case 'migrate_cold': {
+          // damon_pa_migrate: what passes and is not on target_nid goes there (migrate_pages).
+          const pfns: number[] = [];
+          const frames = k.alloc.frames;
+          each((vma, j0, j1) => {
+            for (let i = j0; i < j1; i++) if (frames.blockOf(vma.pt[i]!)?.nid !== targetNid) pfns.push(vma.pt[i]!);
           });
+          bytes = migratePfns(k, ctx, pfns, targetNid);
+          break;
         }
-        return 0;
+        case 'lru_prio':
+        case 'lru_deprio':
+          // damon_pa_mark_accessed / damon_pa_deactivate_pages: what passes moves to the active
+          // (prio) or inactive (deprio) list.
+          each((vma, j0, j1) => setActive(k, vma, j0, j1, action === 'lru_prio'));
+          bytes = walk.passed * PAGE_SIZE;
+          break;
+        case 'stat':
+          // damon_pa_stat: only counts what the ops filters pass, and only when there are some.
+          if (s && opsHasFilter(s)) each(() => {});
+          break;
+        case 'pageout': {
+          const pfns: number[] = [];
+          each((vma, j0, j1) => {
+            for (let i = j0; i < j1; i++) pfns.push(vma.pt[i]!);
+          });
+          bytes = (pfns.length === 0 ? 0 : swapOutPfns(k, pfns).swapped) * PAGE_SIZE;
+          trace('pageout [%d, %d): %d bytes, %d bytes passed the filters', r.start, r.end, bytes, walk.passed * PAGE_SIZE);
+          break;
+        }
+        default:
+          return 0; // paddr supports pageout, lru_(de)prio, migrate and stat
       }
-      if (action !== 'pageout') return 0; // paddr supports pageout (and stat, done by the core)
-      // damon_pa_pageout: a temporary "reject young" filter goes after the user's ops filters
-      // unless they have a young filter, so pages found young are not reclaimed.
-      const extra = s ? pageoutExtraFilter(s) : REJECT_YOUNG;
-      let reclaimed = 0;
-      forEachUserPfn(k, r.start, r.end, (pfn) => {
-        const m = at(pfn);
-        if (!m) return;
-        if (s ? filterOut(m, extra) : accessedBetween(m.proc, m.vma, m.index, now - windowNs, now, k.rng)) return;
-        reclaimed += reclaimPages(k, m.proc, m.vma, m.index, m.index + 1);
-      });
-      trace('pageout [%d, %d): %d pages, %d bytes passed the filters', r.start, r.end, reclaimed, passed.sz);
-      return reclaimed * PAGE_SIZE;
+      passed.sz += walk.passed * PAGE_SIZE;
+      return bytes;
     },
     targetValid: () => true,
   };
@@ -146,53 +148,4 @@ export function paddrOps(k: Kernel): DamonOperations {
   return ops;
 }
 
-
-/**
- * damon_pa_migrate: the region's user pages the ops filters pass and that are not already on
- * `targetNid` go there through migrate_pages (the batched path's FolioMigrator, MR_DAMON:
- * pgmigrate_success/fail only), the kdamond paying the cost. NUMA_NO_NODE or a node without
- * memory moves nothing. paddr ignores the scheme's dests (only vaddr's migrate uses them).
- * @returns bytes moved
- */
-function migrate(k: Kernel, ctx: DamonCtx, r: DamonRegion, targetNid: number, at: (pfn: number) => Mapping | undefined, filterOut: (m: Mapping) => boolean): number {
-  const frames = k.alloc.frames;
-  const pfns: number[] = [];
-  forEachUserPfn(k, r.start, r.end, (pfn) => {
-    const m = at(pfn);
-    if (!m || filterOut(m)) return;
-    if (frames.blockOf(pfn)?.nid === targetNid) return; // already there: put back, not moved
-    pfns.push(pfn);
-  });
-  return migratePfns(k, ctx, pfns, targetNid);
-}
-
 type Mapping = NonNullable<ReturnType<typeof resolve>>;
-
-/**
- * resolvePfn for a walk in address order: neighbouring pages mostly share an owner and a VMA,
- * so the last ones are tried first (what the walk would otherwise look up per page).
- */
-function walkResolver(k: Kernel): (pfn: number) => Mapping | undefined {
-  const frames = k.alloc.frames;
-  let lastOwner = NO_OWNER;
-  let proc: Mapping['proc'] | undefined;
-  let vma: Mapping['vma'] | undefined;
-  return (pfn) => {
-    const owner = frames.ownerOf(pfn);
-    if (owner === NO_OWNER) return undefined;
-    if (owner !== lastOwner) {
-      lastOwner = owner;
-      proc = k.tasks.processOfMm(owner);
-      vma = undefined;
-    }
-    if (!proc) return undefined;
-    const vpn = frames.vpnOf(pfn);
-    let index = vma ? vma.indexOf(vpn) : -1;
-    if (index < 0) {
-      vma = proc.mm.findVma(vpn);
-      if (!vma) return undefined;
-      index = vma.indexOf(vpn);
-    }
-    return { proc, vma: vma!, index, pfn };
-  };
-}

@@ -9,8 +9,8 @@ import { NO_PFN } from '../mm.js';
 import { reclaimPages, setActive } from '../vmscan.js';
 import type { Vma } from '../mm.js';
 import { pickSamplingAddrs, simRanges, splitRanges, updateRegionAccessRate, type DamonCtx, type DamonRegion, type DamonTarget, type DamosAction, type DamosScheme } from './core.js';
-import { opsFilterOut, opsHasFilter, pickDest, type DamosMigrateDest } from './filters.js';
-import { migratePfns, PageProbe } from './ops-common.js';
+import { opsHasFilter, pickDest, type DamosMigrateDest } from './filters.js';
+import { forEachMappedRun, migratePfns, OpsFilterWalk } from './ops-common.js';
 import type { DamonOperations } from './ops.js';
 
 /**
@@ -62,13 +62,13 @@ export function vaddrOps(k: Kernel): DamonOperations {
    * dests, each to the destination its interleave index picks (damos_va_migrate_dests_add;
    * pages already there stay), one migrate_pages per destination (MR_DAMON).
    */
-  const migrate = (ctx: DamonCtx, proc: Process, r: DamonRegion, targetNid: number, dests: readonly DamosMigrateDest[], filterOut: (vma: Vma, i: number) => boolean): number => {
+  const migrate = (ctx: DamonCtx, proc: Process, r: DamonRegion, targetNid: number, dests: readonly DamosMigrateDest[], walk: OpsFilterWalk): number => {
     const lists: number[][] = dests.length === 0 ? [[]] : dests.map(() => []);
-    eachRange(proc, r.start, r.end, (vma, i0, i1) => {
-      for (let i = i0; i < i1; i++) {
+    const frames = k.alloc.frames;
+    eachRun(proc, r, walk, (vma, j0, j1) => {
+      for (let i = j0; i < j1; i++) {
         const pfn = vma.pt[i]!;
-        if (pfn === NO_PFN || filterOut(vma, i)) continue;
-        const nid = k.alloc.frames.blockOf(pfn)?.nid;
+        const nid = frames.blockOf(pfn)?.nid;
         if (dests.length === 0) {
           if (nid !== targetNid) lists[0]!.push(pfn);
           continue;
@@ -82,6 +82,10 @@ export function vaddrOps(k: Kernel): DamonOperations {
     lists.forEach((pfns, i) => (moved += migratePfns(k, ctx, pfns, dests.length === 0 ? targetNid : dests[i]!.id)));
     return moved;
   };
+  /** The mapped pages of `r` the ops filters pass, in runs (damos_va_filter_out per PTE, in bulk). */
+  const eachRun = (proc: Process, r: DamonRegion, walk: OpsFilterWalk, pass: (vma: Vma, j0: number, j1: number) => void) =>
+    eachRange(proc, r.start, r.end, (vma, i0, i1) =>
+      forEachMappedRun(k, proc, vma, i0, i1, walk.needsActive, (p, v, j, n, active) => walk.run(p, v, j, n, active, (j0, j1) => pass(vma, j0, j1))));
   return {
     name: 'vaddr',
     init(ctx: DamonCtx) {
@@ -134,10 +138,17 @@ export function vaddrOps(k: Kernel): DamonOperations {
       const proc = procOf(t);
       if (!proc) return 0;
       const now = k.clock.nowNs;
-      // damos_va_filter_out (young from the page table: the last sampling interval's A bit).
-      const probe = new PageProbe(k, now - ctx.sampleNs, now, ctx, costNs(k.config, 'pteScan'));
-      const filterOut = (vma: Vma, i: number): boolean => s !== undefined && opsFilterOut(s, probe.at(proc, vma, i, vma.pt[i]!));
-      if (action === 'migrate_hot' || action === 'migrate_cold') return migrate(ctx, proc, r, targetNid, s?.migrateDests ?? [], filterOut);
+      // damos_va_filter_out (young from the page table: the last sampling interval's A bit); the
+      // kdamond pays a PTE read per page walked and per young check.
+      const pte = costNs(k.config, 'pteScan');
+      const walk = new OpsFilterWalk(k, s, undefined, now - ctx.sampleNs, now, (ns) => ctx.charge(ns), pte, pte);
+      if (action === 'migrate_hot' || action === 'migrate_cold') return migrate(ctx, proc, r, targetNid, s?.migrateDests ?? [], walk);
+      if (action === 'stat') {
+        // damos_va_stat: counts the pages the ops filters pass, only when there are some.
+        if (s && opsHasFilter(s)) eachRun(proc, r, walk, () => {});
+        passed.sz += walk.passed * PAGE_SIZE;
+        return 0;
+      }
       let pages = 0;
       eachRange(proc, r.start, r.end, (vma, i0, i1) => {
         switch (action) {
@@ -156,10 +167,6 @@ export function vaddrOps(k: Kernel): DamonOperations {
           case 'nohugepage':
             vma.advice = action;
             pages += i1 - i0;
-            break;
-          case 'stat':
-            // damos_va_stat: counts the pages the ops filters pass, only when there are some.
-            if (s && opsHasFilter(s)) for (let i = i0; i < i1; i++) if (vma.pt[i] !== NO_PFN && !filterOut(vma, i)) passed.sz += PAGE_SIZE;
             break;
           default:
             // lru_prio, lru_deprio: vaddr does not support them (damon_va_apply_scheme), so
