@@ -82,9 +82,8 @@ function startDamon(s: SimSession, quotaBytes: number): void {
     s.write(`${c}/operations`, 'paddr');
     s.write(`${c}/monitoring_attrs/intervals/sample_us`, '5000');
     s.write(`${c}/monitoring_attrs/intervals/aggr_us`, '100000');
-    // At least 200 regions per node: merges stop at node size / 200 (80 MiB on cxl-2node), which
-    // bounds how far one applied region overshoots the quota (tiersim does not split a region at
-    // the quota's edge yet, DESIGN §8.1).
+    // At least 200 regions per node: merges stop at node size / 200 (80 MiB on cxl-2node), so
+    // the quota's prioritisation has regions fine enough to choose among.
     s.write(`${c}/monitoring_attrs/nr_regions/max`, '2000');
     s.write(`${c}/monitoring_attrs/nr_regions/min`, '200');
     s.write(`${c}/targets/nr_targets`, '1');
@@ -228,8 +227,8 @@ function table(runs: RunFigures[]): string[] {
     '  numa_balancing=0, where pgpromote_success is not counted), DAMOS migrate_hot sz_applied / 4 KiB',
     '  (MR_DAMON counts no pgpromote). Demotions: pgdemote_* plus DAMOS migrate_cold sz_applied.',
     '- DAMON: one paddr kdamond per node (5 ms / 100 ms, 200-2000 regions), migrate_hot nr_accesses >= 5 node 1 -> 0,',
-    `  migrate_cold age >= 10 (1 s idle) node 0 -> 1, each quota ${w.quotaBytes >> 20} MiB per 1 s. tiersim applies a`,
-    '  region whole while the quota has room (no split at the quota\'s edge yet), so a window may overshoot by a region.',
+    `  migrate_cold age >= 10 (1 s idle) node 0 -> 1, each quota ${w.quotaBytes >> 20} MiB per 1 s (hottest or coldest`,
+    '  regions first, the last one split at the quota\'s edge, as damos_apply_scheme does).',
   ];
 }
 
