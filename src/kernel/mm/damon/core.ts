@@ -515,8 +515,8 @@ export class DamonCtx {
     if (coreFilterOut(this.targets, t, r, s)) return;
     const cpu = this.cpuNs;
     const passed = { sz: 0 };
-    const opsApplied = this.ops.applyScheme(this, t, r, s.action, s.targetNid, s, passed);
-    const applied = s.action === 'stat' ? r.size : opsApplied;
+    // What the ops report: 0 for stat, as every ops' stat returns (damon_pa_stat, damos_va_stat).
+    const applied = this.ops.applyScheme(this, t, r, s.action, s.targetNid, s, passed);
     s.lastTried.push([r.start, r.end, r.nrAccesses, r.age, passed.sz]);
     st.totalChargedNs += BigInt(Math.max(0, Math.round(this.cpuNs - cpu)));
     st.chargedSz += BigInt(sz);
@@ -528,7 +528,7 @@ export class DamonCtx {
     s.stats.nrTried++;
     s.stats.szTried += sz;
     s.stats.szOpsFilterPassed += passed.sz;
-    if (applied > 0 || s.action === 'stat') {
+    if (applied > 0) {
       s.stats.nrApplied++;
       s.stats.szApplied += applied;
     }

@@ -267,11 +267,13 @@ function contextFiles(d: DamonDbgfs, c: DbgfsCtx): Record<string, KFile> {
 
 function formatScheme(s: DamosScheme, abi: DamonAbi): string {
   const p = `${s.minSz} ${s.maxSz} ${s.minNrAccesses} ${s.maxNrAccesses} ${s.minAge} ${s.maxAge} ${(DAMOS_ACTIONS as readonly string[]).indexOf(s.action)}`;
-  if (abi === 'union' || abi === '2020') return `${p} ${s.stats.nrApplied} ${s.stats.szApplied}\n`;
+  // Before 5.17's tried/applied split, the two stats (stat_count, stat_sz) counted every region
+  // the scheme was applied to, whatever the action did: the tried counters.
+  if (abi === 'union' || abi === '2020') return `${p} ${s.stats.nrTried} ${s.stats.szTried}\n`;
   const q = s.quota;
   const w = s.wmarks;
   const mid = ` ${q.ms} ${q.sz} ${q.resetIntervalMs} ${q.weightSz} ${q.weightNrAccesses} ${q.weightAge} ${w.metric} ${w.intervalUs} ${w.high} ${w.mid} ${w.low}`;
-  if (abi === '5.15') return `${p}${mid} ${s.stats.nrApplied} ${s.stats.szApplied}\n`;
+  if (abi === '5.15') return `${p}${mid} ${s.stats.nrTried} ${s.stats.szTried}\n`;
   const st = s.stats;
   return `${p}${mid} ${st.nrTried} ${st.szTried} ${st.nrApplied} ${st.szApplied} ${st.qtExceeds}\n`;
 }
