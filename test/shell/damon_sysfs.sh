@@ -83,6 +83,13 @@ write_fails_with "$K/0/state" commit EINVAL                 # not running
 # nr_* files remove what they no longer count
 write_ok "$C/targets/nr_targets" 0
 [ ! -e "$C/targets/0" ] && pass "targets/0 vanishes with nr_targets 0" || fail "targets/0 still there"
+# the largest N (kmalloc_array's limit): all listed, any one readable
+write_ok "$K/nr_kdamonds" 524288
+n=$(ls "$K" | wc -l)
+[ "$n" = 524289 ] && pass "nr_kdamonds 524288: ls lists 524289 names" || fail "ls lists $n names"
+content_is "$K/524287/state" off
+content_is "$K/524287/contexts/nr_contexts" 0
+[ ! -e "$K/524288" ] && pass "kdamonds/524288 does not exist" || fail "kdamonds/524288 exists"
 write_ok "$K/nr_kdamonds" 0
 [ "$(ls "$K")" = nr_kdamonds ] && pass "kdamonds holds only nr_kdamonds again" || fail "kdamonds lists: $(ls "$K" | tr '\n' ' ')"
 echo 9 >"$SIM/processes/$wpid/kill" 2>/dev/null || true

@@ -3,9 +3,9 @@
 // quotas (with weights), watermarks and stats. The files hold what the user wrote; `on` and
 // `commit` turn them into core DamosSchemes (the ones the debugfs front end also feeds), and
 // `update_schemes_stats` copies the running schemes' stats into the stats files.
-import { EINVAL, StaticDir, attr, type KFile } from '../../../kernfs/index.js';
+import { EINVAL, StaticDir, type KDir, type KFile } from '../../../kernfs/index.js';
 import { kstrtoint, kstrtoul, kstrtouint } from '../../lib/kstrto.js';
-import { nrFile, ro, rw, setChildren } from './sysfs-common.js';
+import { numberedDir, ro, rw, type Children } from './sysfs-common.js';
 import { newScheme, type DamosScheme, type DamosStats } from './core.js';
 
 /** damon_sysfs_damos_action_names, in the kernel's order. */
@@ -109,19 +109,8 @@ function schemeDir(s: SysfsScheme): StaticDir {
 }
 
 /** The `schemes` directory of a context: nr_schemes (re)creating 0..N-1 with defaults. */
-export function schemesDir(holder: { schemes: SysfsScheme[] }): StaticDir {
-  const dir = new StaticDir();
-  dir.set(
-    'nr_schemes',
-    nrFile(
-      () => holder.schemes.length,
-      (n) => {
-        holder.schemes = Array.from({ length: n }, () => new SysfsScheme());
-        setChildren(dir, n, (i) => schemeDir(holder.schemes[i]!));
-      },
-    ),
-  );
-  return dir;
+export function schemesDir(holder: { readonly schemes: Children<SysfsScheme> }): KDir {
+  return numberedDir('nr_schemes', holder.schemes, schemeDir);
 }
 
 /** (unsigned int) of an unsigned long: damos_access_pattern keeps nr_accesses and age as u32. */

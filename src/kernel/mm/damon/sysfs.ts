@@ -4,13 +4,13 @@
 // as damon_sysfs_build_ctx does) and starts it in core.ts, the same core the debugfs front end
 // (dbgfs.ts) uses. Schemes are sysfs-schemes.ts.
 import createDebug from 'debug';
-import { EBUSY, EINVAL, EPERM, StaticDir, attr, type KFile } from '../../../kernfs/index.js';
+import { EBUSY, EINVAL, EPERM, StaticDir, type KFile, type NumberedDir } from '../../../kernfs/index.js';
 import type { Kernel } from '../../kernel.js';
 import { kstrtoint, kstrtoul } from '../../lib/kstrto.js';
 import { DamonCtx, DamonTarget, type DamonAttrs, type DamosScheme } from './core.js';
 import { damonDbgfs } from './dbgfs.js';
 import { paddrOps, setRegionBiggestSystemRamDefault } from './paddr.js';
-import { nrFile, ro, rw, setChildren } from './sysfs-common.js';
+import { Children, numberedDir, ro, rw } from './sysfs-common.js';
 import { commitSchemes, mkScheme, schemesDir, SysfsScheme, updateTried } from './sysfs-schemes.js';
 import { vaddrOps } from './vaddr.js';
 
@@ -35,34 +35,37 @@ class SysfsRegion {
 
 class SysfsTarget {
   pid = 0;
-  regions: SysfsRegion[] = [];
+  readonly regions = new Children(() => new SysfsRegion());
 }
 
 class SysfsContext {
   operations: OpsName = 'vaddr';
   attrs: DamonAttrs = { sampleUs: 5000n, aggrUs: 100_000n, updateUs: 60_000_000n, minNrRegions: 10n, maxNrRegions: 1000n };
-  targets: SysfsTarget[] = [];
-  schemes: SysfsScheme[] = [];
+  readonly targets = new Children(() => new SysfsTarget());
+  readonly schemes = new Children(() => new SysfsScheme());
 }
 
 class SysfsKdamond {
-  contexts: SysfsContext[] = [];
+  readonly contexts = new Children(() => new SysfsContext());
   /** The context the last `on` built (kdamond->damon_ctx); kept after it stops. */
   ctx: DamonCtx | undefined;
 }
 
 export class DamonSysfs {
-  kdamonds: SysfsKdamond[] = [];
-  readonly dir: StaticDir;
+  readonly kdamonds = new Children(() => new SysfsKdamond());
+  readonly dir: NumberedDir;
 
   constructor(readonly k: Kernel) {
-    this.dir = k.dir('sys/kernel/mm/damon/admin/kdamonds');
-    this.dir.volatile = true; // nr_* writes remove the directories below
+    this.dir = numberedDir('nr_kdamonds', this.kdamonds, (kd) => kdamondDir(this, kd), () => {
+      if (this.running) throw EBUSY; // damon_sysfs_kdamonds_busy: a kdamond is running
+    });
+    k.dir('sys/kernel/mm/damon/admin').set('kdamonds', this.dir);
   }
 
-  /** Any kdamond of this front end monitoring. */
+  /** Any kdamond of this front end monitoring (only a touched kdamond can have been turned on). */
   get running(): boolean {
-    return this.kdamonds.some((kd) => kd.ctx?.running === true);
+    for (const kd of this.kdamonds.built()) if (kd.ctx?.running === true) return true;
+    return false;
   }
 }
 
@@ -105,17 +108,7 @@ function regionDir(r: SysfsRegion): StaticDir {
 }
 
 function targetDir(t: SysfsTarget): StaticDir {
-  const regions = new StaticDir();
-  regions.set(
-    'nr_regions',
-    nrFile(
-      () => t.regions.length,
-      (n) => {
-        t.regions = Array.from({ length: n }, () => new SysfsRegion());
-        setChildren(regions, n, (i) => regionDir(t.regions[i]!));
-      },
-    ),
-  );
+  const regions = numberedDir('nr_regions', t.regions, regionDir);
   return new StaticDir({
     pid_target: rw(
       () => `${t.pid}\n`,
@@ -144,17 +137,7 @@ function contextDir(c: SysfsContext): StaticDir {
     min: ulFile(() => a.minNrRegions, (v) => (a.minNrRegions = v)),
     max: ulFile(() => a.maxNrRegions, (v) => (a.maxNrRegions = v)),
   });
-  const targets = new StaticDir();
-  targets.set(
-    'nr_targets',
-    nrFile(
-      () => c.targets.length,
-      (n) => {
-        c.targets = Array.from({ length: n }, () => new SysfsTarget());
-        setChildren(targets, n, (i) => targetDir(c.targets[i]!));
-      },
-    ),
-  );
+  const targets = numberedDir('nr_targets', c.targets, targetDir);
   return new StaticDir({
     avail_operations: ro(() => REGISTERED_OPS.map((o) => `${o}\n`).join('')),
     operations: rw(
@@ -192,9 +175,11 @@ function buildInputs(k: Kernel, c: SysfsContext): { attrs: DamonAttrs; ops: OpsN
   const targets = c.targets.map((st) => {
     if (vaddr && !isTargetPid(k, st.pid)) throw EINVAL; // find_get_pid found no such process
     const t = new DamonTarget(vaddr ? st.pid : -1);
-    st.regions.forEach((r, i) => {
+    let prevEnd = 0n;
+    st.regions.map((r, i) => {
       if (r.start > r.end) throw EINVAL; // damon_sysfs_set_regions: start > end
-      if (i > 0 && st.regions[i - 1]!.end > r.start) throw EINVAL; // unsorted or overlapping
+      if (i > 0 && prevEnd > r.start) throw EINVAL; // unsorted or overlapping
+      prevEnd = r.end;
       t.initRegions.push([r.start, r.end]);
     });
     if (!vaddr && t.initRegions.length === 0) setRegionBiggestSystemRamDefault(k, t);
@@ -214,7 +199,7 @@ function turnOn(s: DamonSysfs, kd: SysfsKdamond): void {
   if (kd.ctx?.running) throw EBUSY; // already running
   if (kd.contexts.length !== 1) throw EINVAL; // exactly one context per kdamond
   if (damonDbgfs(k).running) throw EBUSY; // damon_start: an exclusive (debugfs) kdamond runs
-  const inputs = buildInputs(k, kd.contexts[0]!);
+  const inputs = buildInputs(k, kd.contexts.get(0));
   const ctx = new DamonCtx(k, opsOf(k, inputs.ops), inputs.attrs, { len: 0, path: 'none' });
   ctx.targets = inputs.targets;
   ctx.schemes = inputs.schemes;
@@ -229,15 +214,15 @@ function turnOn(s: DamonSysfs, kd: SysfsKdamond): void {
  * others start from their inputs, as newly added targets do.
  */
 function commit(s: DamonSysfs, kd: SysfsKdamond, ctx: DamonCtx): void {
-  const c = kd.contexts[0];
-  if (c === undefined) throw EINVAL; // no context to commit
+  if (kd.contexts.length === 0) throw EINVAL; // no context to commit
+  const c = kd.contexts.get(0);
   const inputs = buildInputs(s.k, c);
   const sameOps = inputs.ops === ctx.ops.name;
   const old = ctx.targets;
   const fresh: DamonTarget[] = [];
   const merged = inputs.targets.map((t, i) => {
     const prev = old[i];
-    if (sameOps && prev !== undefined && prev.id === t.id && c.targets[i]!.regions.length === 0) return prev;
+    if (sameOps && prev !== undefined && prev.id === t.id && c.targets.get(i).regions.length === 0) return prev;
     fresh.push(t);
     return t;
   });
@@ -267,17 +252,16 @@ function stateFile(s: DamonSysfs, kd: SysfsKdamond): KFile {
       if (cmd === 'commit') commit(s, kd, ctx);
       else if (cmd === 'update_schemes_stats') {
         // damon_sysfs_upd_schemes_stats: the stats files take the running schemes' stats.
-        const c = kd.contexts[0];
-        if (c === undefined) throw EINVAL; // no context directory to update
-        c.schemes.forEach((ss, i) => {
-          const run = ctx.schemes[i];
-          if (run) ss.stats = { ...run.stats };
+        if (kd.contexts.length === 0) throw EINVAL; // no context directory to update
+        const c = kd.contexts.at(0);
+        ctx.schemes.forEach((run, i) => {
+          if (i < c.schemes.length) c.schemes.at(i).stats = { ...run.stats };
         });
       } else if (cmd === 'update_schemes_tried_bytes' || cmd === 'update_schemes_tried_regions' || cmd === 'clear_schemes_tried_regions') {
-        const c = kd.contexts[0];
-        if (c === undefined) throw EINVAL; // no context directory to update
+        if (kd.contexts.length === 0) throw EINVAL; // no context directory to update
+        const c = kd.contexts.at(0);
         const what = cmd === 'update_schemes_tried_bytes' ? 'bytes' : cmd === 'clear_schemes_tried_regions' ? 'clear' : 'regions';
-        c.schemes.forEach((ss, i) => updateTried(ss, ctx.schemes[i], what));
+        for (let i = 0; i < c.schemes.length; i++) updateTried(c.schemes.at(i), ctx.schemes[i], what);
       }
       // The effective-quota, quota-goal and tuned-interval commands refresh files this tree
       // does not have yet (effective_bytes, goals, intervals_goal): nothing to refresh.
@@ -286,20 +270,9 @@ function stateFile(s: DamonSysfs, kd: SysfsKdamond): KFile {
 }
 
 function kdamondDir(s: DamonSysfs, kd: SysfsKdamond): StaticDir {
-  const contexts = new StaticDir();
-  contexts.set(
-    'nr_contexts',
-    nrFile(
-      () => kd.contexts.length,
-      (n) => {
-        kd.contexts = Array.from({ length: n }, () => new SysfsContext());
-        setChildren(contexts, n, (i) => contextDir(kd.contexts[i]!));
-      },
-      (n) => {
-        if (n > 1) throw EINVAL; // only one context per kdamond is supported
-      },
-    ),
-  );
+  const contexts = numberedDir('nr_contexts', kd.contexts, contextDir, (n) => {
+    if (n > 1) throw EINVAL; // only one context per kdamond is supported
+  });
   return new StaticDir({
     state: stateFile(s, kd),
     pid: ro(() => `${kd.ctx?.kdamondPid ?? -1}\n`),
@@ -311,17 +284,4 @@ export function registerDamonSysfs(k: Kernel): void {
   const s = new DamonSysfs(k);
   sysfsOf.set(k, s);
   damonDbgfs(k).otherRunning.push(() => s.running);
-  s.dir.set(
-    'nr_kdamonds',
-    nrFile(
-      () => s.kdamonds.length,
-      (n) => {
-        s.kdamonds = Array.from({ length: n }, () => new SysfsKdamond());
-        setChildren(s.dir, n, (i) => kdamondDir(s, s.kdamonds[i]!));
-      },
-      () => {
-        if (s.running) throw EBUSY; // damon_sysfs_kdamonds_busy: a kdamond is running
-      },
-    ),
-  );
 }
