@@ -23,7 +23,7 @@ import { registerVmSysctls } from './sysctl/vm_table.js';
 import { registerZoneinfo } from './mm/zoneinfo.js';
 import { Migrator } from './mm/migrate.js';
 import { Kswapd, Reclaim } from './mm/vmscan.js';
-import { SwapSpace } from './mm/swapfile.js';
+import { registerProcSwaps, SwapSpace } from './mm/swapfile.js';
 import { KernelLog } from './printk.js';
 import { Tasks } from './sched/tasks.js';
 import { registerSimFiles } from './sim/sim_files.js';
@@ -168,6 +168,7 @@ export class Kernel {
     registerMemoryTiers(this);
     registerIomem(this);
     registerMeminfo(this);
+    registerProcSwaps(this);
     registerVmstat(this);
     registerNumaBalancing(this);
     registerKernelSysctls(this);
