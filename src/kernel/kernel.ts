@@ -30,6 +30,7 @@ import { registerSimFiles } from './sim/sim_files.js';
 import { registerKthreads } from './sim/kthreads.js';
 import type { HostFs } from './mm/damon/core.js';
 import { registerDamonDbgfs, type DamonAbi } from './mm/damon/dbgfs.js';
+import { registerDamonReclaim } from './mm/damon/reclaim.js';
 import { registerDamonSysfs } from './mm/damon/sysfs.js';
 import { Kmmscand } from './mm/kmmscand.js';
 import { registerKmmscand } from './mm/kmmscand_sysfs.js';
@@ -178,6 +179,7 @@ export class Kernel {
     registerKthreads(this);
     registerDamonDbgfs(this);
     registerDamonSysfs(this);
+    registerDamonReclaim(this);
     registerKmmscand(this);
     registerTaskNumaWork(this);
     registerTracing(this);

@@ -10,6 +10,7 @@ import { kstrtoint, kstrtoul } from '../../lib/kstrto.js';
 import { DamonCtx, DamonTarget, type DamonAttrs, type DamosScheme } from './core.js';
 import { damonDbgfs } from './dbgfs.js';
 import { paddrOps, setRegionBiggestSystemRamDefault } from './paddr.js';
+import { damonReclaimRunning } from './reclaim.js';
 import { Children, numberedDir, ro, rw } from './sysfs-common.js';
 import { commitSchemes, mkScheme, schemesDir, SysfsScheme, updateTried } from './sysfs-schemes.js';
 import { vaddrOps } from './vaddr.js';
@@ -198,7 +199,7 @@ function turnOn(s: DamonSysfs, kd: SysfsKdamond): void {
   const { k } = s;
   if (kd.ctx?.running) throw EBUSY; // already running
   if (kd.contexts.length !== 1) throw EINVAL; // exactly one context per kdamond
-  if (damonDbgfs(k).running) throw EBUSY; // damon_start: an exclusive (debugfs) kdamond runs
+  if (damonDbgfs(k).running || damonReclaimRunning(k)) throw EBUSY; // damon_start: an exclusive (debugfs, DAMON_RECLAIM) kdamond runs
   const inputs = buildInputs(k, kd.contexts.get(0));
   const ctx = new DamonCtx(k, opsOf(k, inputs.ops), inputs.attrs, { len: 0, path: 'none' });
   ctx.targets = inputs.targets;
