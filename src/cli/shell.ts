@@ -45,9 +45,6 @@ export const SHELL_BINDS: readonly ShellBind[] = [
   { source: 'sys/kernel/mm/damon', target: '/sys/kernel/mm/damon' },
   // The kmmscand RFC's group: no host kernel has it, so the shell creates the mount point.
   { source: 'sys/kernel/mm/kmmscand', target: '/sys/kernel/mm/kmmscand' },
-  // DAMON_RECLAIM's module parameters: the simulator's module, never the host's (which a host
-  // kernel without CONFIG_DAMON_RECLAIM lacks: the shell creates the mount point then).
-  { source: 'sys/module/damon_reclaim', target: '/sys/module/damon_reclaim' },
   // debugfs: the host may have it unmounted (an empty directory) or mounted; a bind covers both.
   { source: 'sys/kernel/debug', target: '/sys/kernel/debug' },
   { source: 'proc/iomem', target: '/proc/iomem' },
