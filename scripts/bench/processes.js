@@ -56,5 +56,32 @@ export function processBenches({ preset, bootKernel }) {
     }
   }
 
-  return { reap, phases, truth };
+  async function damonSysfs() {
+    const A = 'sys/kernel/mm/damon/admin/kdamonds';
+    console.log('## damon-sysfs: `echo N > nr_*` at the kmalloc_array limit (N = 524288), then readdir and one high child (cxl-2node, in process)');
+    for (const nr of [`${A}/nr_kdamonds`, `${A}/0/contexts/0/targets/nr_targets`, `${A}/0/contexts/0/schemes/nr_schemes`]) {
+      const k = boot('cxl-2node');
+      if (!nr.endsWith('nr_kdamonds')) {
+        k.fs.writeFile(`${A}/nr_kdamonds`, '1');
+        k.fs.writeFile(`${A}/0/contexts/nr_contexts`, '1');
+      }
+      global.gc?.();
+      const h0 = process.memoryUsage().heapUsed;
+      let t0 = process.hrtime.bigint();
+      k.fs.writeFile(nr, '524288');
+      const writeMs = wallMs(t0);
+      global.gc?.();
+      const h1 = process.memoryUsage().heapUsed;
+      const dir = nr.slice(0, nr.lastIndexOf('/'));
+      t0 = process.hrtime.bigint();
+      const n = k.fs.readdir(dir).length;
+      const lsMs = wallMs(t0);
+      t0 = process.hrtime.bigint();
+      k.fs.stat(`${dir}/524287`);
+      const lookupUs = wallMs(t0) * 1000;
+      console.log(`${nr.slice(A.length + 1).padEnd(34)} write ${writeMs.toFixed(2).padStart(8)} ms, heap +${mib(h1 - h0).padStart(6)} MiB; readdir ${n} names ${lsMs.toFixed(1)} ms; first lookup of 524287 ${lookupUs.toFixed(0)} µs`);
+    }
+  }
+
+  return { reap, phases, truth, 'damon-sysfs': damonSysfs };
 }

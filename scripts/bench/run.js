@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // tiersim benchmarks: print figures, never fail on a timing. Needs `npm run build` first.
-//   node scripts/bench/run.js [boot|kernfs|fuse|frames|spawn|migrate|abench|damon|reap|phases|truth|kmmscand|figures|reclaim|numab|numab-spe|perf|damos-filters ...]   (default: all)
+//   node scripts/bench/run.js [boot|kernfs|fuse|frames|spawn|migrate|abench|damon|reap|phases|truth|damon-sysfs|kmmscand|figures|reclaim|numab|numab-spe|perf|damos-filters ...]   (default: all)
 import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -123,7 +123,7 @@ if (all || which.includes('boot')) benchBoot();
 if (all || which.includes('kernfs')) benchKernfs();
 if (all || which.includes('fuse')) await benchFuse();
 for (const name of ['frames', 'spawn', 'migrate', 'abench', 'damon']) if (all || which.includes(name)) await wl[name]();
-for (const name of ['reap', 'phases', 'truth']) if (all || which.includes(name)) await pb[name]();
+for (const name of ['reap', 'phases', 'truth', 'damon-sysfs']) if (all || which.includes(name)) await pb[name]();
 const { kmmscandBench } = await import('./kmmscand.js');
 if (all || which.includes('kmmscand')) await kmmscandBench({ preset, bootKernel })();
 const { figureBenches } = await import('./figures.js');

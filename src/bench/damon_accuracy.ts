@@ -132,7 +132,7 @@ async function runConfig(ctx: BenchContext, c: Config): Promise<Record<string, n
     hotFrac.push(o.bHot / t.ranges.reduce((x, [a, b]) => x + b - a, 0));
   }
   const elapsed = s.nowS() - t0;
-  const cpuNs = damonSysfs(s.k).kdamonds[0]!.ctx!.cpuNs;
+  const cpuNs = damonSysfs(s.k).kdamonds.get(0).ctx!.cpuNs;
   s.write(`${ADMIN}/0/state`, 'off');
   return {
     precision: precision.length ? mean(precision) : NaN,

@@ -155,7 +155,7 @@ async function runOne(ctx: BenchContext, m: Mechanism, step: number): Promise<{ 
   const nb = s.numab(pid);
   const kt = s.kthreadsNs();
   const kswapd = Object.entries(kt).filter(([n]) => n.startsWith('kswapd')).reduce((a, [, ns]) => a + ns, 0) / 1e9;
-  const kdamond = m === 'damon' ? damonSysfs(s.k).kdamonds.reduce((a, kd) => a + (kd.ctx?.cpuNs ?? 0), 0) / 1e9 : 0;
+  const kdamond = m === 'damon' ? [...damonSysfs(s.k).kdamonds.built()].reduce((a, kd) => a + (kd.ctx?.cpuNs ?? 0), 0) / 1e9 : 0;
   const mv = moved(s, m);
   const shares = share.map(([, y]) => y);
   return {

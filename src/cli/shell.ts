@@ -49,6 +49,7 @@ export const SHELL_BINDS: readonly ShellBind[] = [
   { source: 'sys/kernel/debug', target: '/sys/kernel/debug' },
   { source: 'proc/iomem', target: '/proc/iomem' },
   { source: 'proc/meminfo', target: '/proc/meminfo' },
+  { source: 'proc/swaps', target: '/proc/swaps' }, // swapon --show, free's swap line comes from meminfo
   { source: 'proc/vmstat', target: '/proc/vmstat' },
   { source: 'proc/zoneinfo', target: '/proc/zoneinfo' },
   // The mount's proc/sys/kernel is the simulator's sysctls over a read-only passthrough of the

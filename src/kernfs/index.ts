@@ -6,7 +6,7 @@ export {
 } from './errno.js';
 export { ENAMETOOLONG } from './errno.js';
 export {
-  ROOT, StaticDir, mkdirp, subdir, attr, seqFile, sysctlFile, debugfsFile, symlink, dir, dynamicDir, overlayDir, indexOfName,
+  ROOT, StaticDir, NumberedDir, mkdirp, subdir, attr, seqFile, sysctlFile, debugfsFile, symlink, dir, dynamicDir, overlayDir, indexOfName,
   type Cred, type WriteCtx, type FileKind, type FsKind, type KFile, type KLink, type KDir, type KNode,
 } from './node.js';
 export { OpenFile, fileSize, SYSFS_WRITE_MAX, SYSCTL_WRITE_MAX, O_RDONLY, O_WRONLY, O_RDWR } from './fd.js';

@@ -119,8 +119,8 @@ describe.skipIf(!HAS_FUSE)(`tiersim shell${HAS_FUSE ? '' : ` — ${NO_FUSE_REASO
       expect(readdirSync('/sys/kernel/mm')).not.toContain('kmmscand');
     });
 
-    it('cat /proc/iomem, /proc/meminfo, /proc/vmstat and the debugfs files read the simulator', async () => {
-      for (const f of ['proc/iomem', 'proc/meminfo', 'proc/vmstat', 'sys/kernel/debug/sched/numa_balancing/scan_size_mb', 'sys/kernel/mm/numa/demotion_enabled']) {
+    it('cat /proc/iomem, /proc/meminfo, /proc/vmstat, /proc/swaps and the debugfs files read the simulator', async () => {
+      for (const f of ['proc/iomem', 'proc/meminfo', 'proc/vmstat', 'proc/swaps', 'sys/kernel/debug/sched/numa_balancing/scan_size_mb', 'sys/kernel/mm/numa/demotion_enabled']) {
         expect(await out(`cat /${f}`), f).toBe(hostFile(join(server.dir, f)));
       }
       expect(await out('grep -c "CXL Window 0" /proc/iomem')).toBe('1\n');

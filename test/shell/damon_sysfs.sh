@@ -122,7 +122,47 @@ write_fails_with "$K/0/state" commit EINVAL                 # not running
 # nr_* files remove what they no longer count
 write_ok "$C/targets/nr_targets" 0
 [ ! -e "$C/targets/0" ] && pass "targets/0 vanishes with nr_targets 0" || fail "targets/0 still there"
+# the largest N (kmalloc_array's limit): all listed, any one readable
+write_ok "$K/nr_kdamonds" 524288
+n=$(ls "$K" | wc -l)
+[ "$n" = 524289 ] && pass "nr_kdamonds 524288: ls lists 524289 names" || fail "ls lists $n names"
+content_is "$K/524287/state" off
+content_is "$K/524287/contexts/nr_contexts" 0
+[ ! -e "$K/524288" ] && pass "kdamonds/524288 does not exist" || fail "kdamonds/524288 exists"
 write_ok "$K/nr_kdamonds" 0
 [ "$(ls "$K")" = nr_kdamonds ] && pass "kdamonds holds only nr_kdamonds again" || fail "kdamonds lists: $(ls "$K" | tr '\n' ' ')"
 echo 9 >"$SIM/processes/$wpid/kill" 2>/dev/null || true
+
+# usage.rst's sysfs session as written there (relative paths from admin/, its order of writes),
+# with a stat scheme read through update_schemes_stats; then the workload exits and the
+# kdamond, whose only vaddr target is gone, stops by itself.
+exec 3<>"$SIM/spawn"
+echo "hotset size=16M node=0" >&3
+read -r upid <&3
+exec 3>&-
+(
+	cd "$A" || exit 1
+	echo 1 > kdamonds/nr_kdamonds && echo 1 > kdamonds/0/contexts/nr_contexts &&
+	echo 1 > kdamonds/0/contexts/0/targets/nr_targets &&
+	echo vaddr > kdamonds/0/contexts/0/operations &&
+	echo "$upid" > kdamonds/0/contexts/0/targets/0/pid_target &&
+	echo 1 > kdamonds/0/contexts/0/schemes/nr_schemes &&
+	echo 4294967295 > kdamonds/0/contexts/0/schemes/0/access_pattern/nr_accesses/max &&
+	echo 4294967295 > kdamonds/0/contexts/0/schemes/0/access_pattern/age/max &&
+	echo 18446744073709551615 > kdamonds/0/contexts/0/schemes/0/access_pattern/sz/max &&
+	echo on > kdamonds/0/state
+) && pass "usage.rst: the session's writes succeed" || fail "usage.rst session failed"
+content_is "$K/0/state" on
+write_ok "$SIM/advance" 1s
+write_ok "$K/0/state" update_schemes_stats
+tried=$(cat "$K/0/contexts/0/schemes/0/stats/nr_tried")
+applied=$(cat "$K/0/contexts/0/schemes/0/stats/sz_tried")
+[ "$tried" -ge 10 ] && [ "$applied" -gt 0 ] && pass "usage.rst: stats after 1 s: nr_tried $tried, sz_tried $applied" || fail "stats nr_tried $tried sz_tried $applied"
+echo 9 >"$SIM/processes/$upid/kill"
+write_ok "$SIM/advance" 1s
+content_is "$K/0/state" off                                 # its only target exited
+content_is "$K/0/pid" -1
+write_fails_with "$K/0/state" update_schemes_stats EINVAL   # needs a running kdamond
+write_fails_with "$K/0/state" off EPERM                     # stopped by itself
+write_ok "$K/nr_kdamonds" 0
 finish

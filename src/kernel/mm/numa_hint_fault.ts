@@ -70,12 +70,17 @@ export function releaseVmaNumaState(vma: Vma): void {
   vmaStates.delete(vma);
 }
 
+/** Per-VMA page state a lazy fault queue keeps its pending ranges in. */
+export interface FaultRangeOwner {
+  readonly ranges: Set<FaultRange>;
+}
+
 /** Pages one scan marked, grouped by access weight. */
 export class FaultRange {
   readonly classes: FaultClass[] = [];
   constructor(
     readonly vma: Vma,
-    readonly st: VmaNumaState,
+    readonly st: FaultRangeOwner,
     /** Pattern phase the weights were taken in. */
     public phase: number,
   ) {}
@@ -185,22 +190,31 @@ function exp1(rng: Prng): number {
 }
 
 /**
- * The pending PROT_NONE pages of one process and the clock event that turns their first
- * accesses into hint faults.
+ * Pages of one process marked at one instant whose next access each is a fault, and the clock
+ * event that turns those first accesses into faults, drawn lazily (the file comment). A
+ * subclass says which pages are still pending and handles a fault: NUMA hint faults here,
+ * swap-ins in swap_in.ts.
  */
-export class HintFaultQueue {
+export abstract class LazyFaultQueue<S extends FaultRangeOwner> {
   private readonly heap = new ClassHeap();
   private timer: TimerHandle | undefined;
-  private readonly rng: Prng;
-  private readonly proc: Process;
+  protected readonly rng: Prng;
 
   constructor(
-    private readonly k: Kernel,
-    private readonly task: NumaTask,
+    protected readonly k: Kernel,
+    protected readonly proc: Process,
   ) {
-    this.proc = task.proc;
     this.rng = k.rng.fork();
   }
+
+  /** Called before a batch's faults are handled. */
+  protected beforeBatch(): void {}
+
+  /** Page `i` of `vma` still waits for its fault (not moved, unmapped or brought back since). */
+  protected abstract pending(vma: Vma, st: S, i: number): boolean;
+
+  /** The fault of page `i` of `vma`, taken at `tNs`; its thread time goes into `batch`. */
+  protected abstract fault(vma: Vma, st: S, i: number, tNs: number, batch: FaultBatch): void;
 
   /** Pending classes (for tests and the numa_balancing file). */
   get pendingClasses(): number {
@@ -211,7 +225,7 @@ export class HintFaultQueue {
    * The scanner marked pages of `vma`: `indices[0..n)` at progress `d0` (accesses done at the
    * scan). Group them by weight and queue their first accesses.
    */
-  addRange(vma: Vma, st: VmaNumaState, indices: Int32Array, n: number, d0: number): void {
+  addRange(vma: Vma, st: S, indices: Int32Array, n: number, d0: number): void {
     if (n === 0) return;
     const range = new FaultRange(vma, st, vma.phase);
     st.ranges.add(range);
@@ -354,14 +368,13 @@ export class HintFaultQueue {
       return;
     }
     const k = this.k;
-    const nb = k.numab;
     const d = proc.doneAt(k.clock.nowNs);
     const batch = newFaultBatch();
-    nb.refreshTiersNow();
+    this.beforeBatch();
     let handled = 0;
     for (let c = this.heap.top(); c && c.nextD <= d && handled < MAX_FAULTS_PER_BATCH; c = this.heap.top()) {
       const range = c.range;
-      const st = range.st;
+      const st = range.st as S; // addRange took it as an S
       const vma = range.vma;
       let i: number;
       const at = c.nextD;
@@ -393,11 +406,8 @@ export class HintFaultQueue {
       }
       if (c.heapPos >= 0) this.heap.update(c);
       if (i < 0) continue;
-      const pfn = vma.pt[i]!;
-      if (pfn === NO_PFN || st.protPfn[i] !== pfn) continue; // moved or unmapped since: not PROT_NONE any more
-      st.protPfn[i] = NO_PFN;
-      const tNs = Math.min(k.clock.nowNs, proc.timeAtDone(at));
-      doNumaPage(k, this.task, vma, st, i, pickCpu(proc, this.rng), tNs, batch);
+      if (!this.pending(vma, st, i)) continue;
+      this.fault(vma, st, i, Math.min(k.clock.nowNs, proc.timeAtDone(at)), batch);
       handled++;
     }
     chargeBatch(k, proc, batch);
@@ -415,6 +425,30 @@ export class HintFaultQueue {
     this.timer?.cancel();
     this.timer = undefined;
     this.heap.clear();
+  }
+}
+
+/** The pending PROT_NONE pages of one process: their first accesses are NUMA hint faults. */
+export class HintFaultQueue extends LazyFaultQueue<VmaNumaState> {
+  constructor(
+    k: Kernel,
+    private readonly task: NumaTask,
+  ) {
+    super(k, task.proc);
+  }
+
+  protected override beforeBatch(): void {
+    this.k.numab.refreshTiersNow();
+  }
+
+  protected pending(vma: Vma, st: VmaNumaState, i: number): boolean {
+    const pfn = vma.pt[i]!;
+    return pfn !== NO_PFN && st.protPfn[i] === pfn; // moved or unmapped since: not PROT_NONE any more
+  }
+
+  protected fault(vma: Vma, st: VmaNumaState, i: number, tNs: number, batch: FaultBatch): void {
+    st.protPfn[i] = NO_PFN;
+    doNumaPage(this.k, this.task, vma, st, i, pickCpu(this.proc, this.rng), tNs, batch);
   }
 }
 

@@ -9,7 +9,7 @@
 // order. Each reclaim batch examines up to SWAP_CLUSTER_MAX inactive pages at the hand; a
 // page's Accessed bit is "was it accessed since the hand last passed it" (the access model's
 // accessedBetween), the time of the previous pass being kept per batch. Cost is per page the
-// scanner examines, never per access. Swap-in is not modelled: a swapped page stays out.
+// scanner examines, never per access. A swapped page comes back at its next access (swap_in.ts).
 import createDebug from 'debug';
 import { costNs } from '../config/machine.js';
 import type { Kernel } from '../kernel.js';
@@ -22,6 +22,7 @@ import type { MemoryBlock } from './memblock.js';
 import { memoryTiers } from './memory_tiers.js';
 import { NO_PFN, type Vma } from './mm.js';
 import { SWAP_CLUSTER_MAX, ZONE_MOVABLE, zoneIdxOfBlock } from './mmzone.js';
+import { noteSwappedOut } from './swap_in.js';
 import { MAX_RECLAIM_RETRIES } from './page_alloc.js';
 
 const trace = createDebug('tiersim:vmscan');
@@ -90,6 +91,7 @@ export function swapOutPfns(k: Kernel, pfns: readonly number[], callerCpu?: numb
     k.vm.modNode(frames.blockOf(pfn)!.nid, 'nr_vmscan_write', 1);
     freed.push(pfn);
     proc.mm.unmap(vma, vma.indexOf(vpn));
+    noteSwappedOut(k, proc, vma, vma.indexOf(vpn));
     owners.add(proc);
   }
   if (freed.length === 0) return { swapped: 0, ns: 0 };

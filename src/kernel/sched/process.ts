@@ -158,10 +158,16 @@ export class Process {
    */
   computeRate(): number {
     if (this.state !== 'running') return 0;
-    const w = this.vma.nodeWeight;
+    let w: ArrayLike<number> = this.vma.nodeWeight;
     let total = 0;
-    for (const x of w) total += x;
-    if (total <= 0) return 0;
+    for (let nid = 0; nid < w.length; nid++) total += w[nid]!;
+    if (total <= 0) {
+      // Nothing accessed is mapped: with a buffer, every page it touches is in swap, and each
+      // access is the major fault (its time charged by stall) that maps it on the CPU's node.
+      if (this.vma.nrPages === 0 || this.vma.pattern.rangeWeight(0, this.vma.nrPages, this.vma.phase) <= 0) return 0;
+      w = Array.from({ length: this.vma.nodeWeight.length }, (_, nid) => (nid === this.cpuNode ? 1 : 0));
+      total = 1;
+    }
     const spec = this.spec;
     const lineFactor = 1 + (Math.ceil(spec.accessBytes / CACHE_LINE) - 1) / MEMORY_LEVEL_PARALLELISM;
     let latency = 0;

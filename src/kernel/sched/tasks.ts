@@ -13,6 +13,7 @@ import { MAX_NR_ZONES, zoneIdxOfBlock } from '../mm/mmzone.js';
 import { HotsetPattern, IdlePattern, UniformPattern, ZipfPattern, type AccessPattern } from '../workload/pattern.js';
 import { policyString, type WorkloadSpec } from '../workload/spec.js';
 import { Process } from './process.js';
+import { releaseSwapIns } from '../mm/swap_in.js';
 
 const trace = createDebug('tiersim:sched');
 /** First pid handed out: init and the boot-time kernel threads sit below. */
@@ -241,6 +242,7 @@ export class Tasks {
       k.alloc.freeUserFrames(pfns.subarray(0, n));
     }
     k.swap.releaseMm(mm.id); // its swap entries are freed with the page tables
+    releaseSwapIns(k, p);
     this.accountPageTables(mm.pageTables, -1);
     if (mm.pageTables) k.alloc.free(mm.pageTables);
     mm.pageTables = undefined;

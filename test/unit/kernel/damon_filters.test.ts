@@ -266,7 +266,7 @@ describe('sysfs: {core_,ops_,}filters/ and dests/ files', () => {
     write(k, `${S0}/ops_filters/0/type`, 'memcg\n');
     write(k, `${S0}/ops_filters/0/memcg_path`, '/\n');
     write(k, `${K0}/state`, 'on\n');
-    const run = damonSysfs(k).kdamonds[0]!.ctx!.schemes[0]!;
+    const run = damonSysfs(k).kdamonds.get(0).ctx!.schemes[0]!;
     expect(run.opsFilters.map((x) => [x.type, x.memcgId])).toEqual([['memcg', 1]]);
     write(k, `${S0}/ops_filters/0/memcg_path`, '/nope\n');
     expect(fails(k, `${K0}/state`, 'commit\n')).toBe(ENOMEM);
@@ -290,7 +290,7 @@ describe('sysfs: {core_,ops_,}filters/ and dests/ files', () => {
     set('core_filters', 0, 'addr', 'Y');
     write(k, `${S0}/core_filters/0/addr_end`, '4096\n');
     write(k, `${K0}/state`, 'on\n');
-    const run = damonSysfs(k).kdamonds[0]!.ctx!.schemes[0]!;
+    const run = damonSysfs(k).kdamonds.get(0).ctx!.schemes[0]!;
     expect(run.coreFilters.map((x) => x.type)).toEqual(['addr', 'target']);
     expect(run.opsFilters.map((x) => x.type)).toEqual(['active', 'young']);
     expect(run.coreFiltersDefaultReject).toBe(false); // ops filters exist
@@ -466,7 +466,7 @@ describe('filters and dests acting on the model', () => {
       write(k, `${C0}/monitoring_attrs/intervals/update_us`, '100000\n');
       write(k, `${K0}/state`, 'on\n');
       await advance(k, '500ms');
-      const regions = damonSysfs(k).kdamonds[0]!.ctx!.targets[0]!.regions;
+      const regions = damonSysfs(k).kdamonds.get(0).ctx!.targets[0]!.regions;
       check(regions.length);
       if (given) for (const r of regions) expect(r.start >= start && r.end <= end).toBe(true);
       write(k, `${K0}/state`, 'off\n');

@@ -182,7 +182,7 @@ function paddrKdamond(k: Kernel, nrSchemes = 1): void {
   write(k, `${C0}/schemes/nr_schemes`, `${nrSchemes}\n`);
   for (let i = 0; i < nrSchemes; i++) for (const p of ['sz', 'nr_accesses', 'age']) write(k, `${C0}/schemes/${i}/access_pattern/${p}/max`, `${UL}\n`);
 }
-const running = (k: Kernel) => damonSysfs(k).kdamonds[0]!.ctx!;
+const running = (k: Kernel) => damonSysfs(k).kdamonds.get(0).ctx!;
 
 describe('quotas/goals, effective_bytes, intervals_goal, refresh_ms: files and errnos', () => {
   it('modes, size 4096 and defaults', () => {

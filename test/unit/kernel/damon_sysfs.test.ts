@@ -140,6 +140,59 @@ describe('nr_* files: kstrtoint, negative EINVAL, (re)create 0..N-1 with default
   });
 });
 
+describe('nr_* children are built when first touched (kernfs has all N; building 512 Ki eagerly took seconds and ~0.8 GB)', () => {
+  const MAX = 524288; // NR_DIRS_MAX: the largest N kmalloc_array allows
+  it.each([
+    // [nr file, a file of child N-1 and its default]
+    [`${A}/nr_kdamonds`, 'contexts/nr_contexts', '0\n'],
+    [`${C0}/targets/nr_targets`, 'pid_target', '0\n'],
+    [`${C0}/targets/0/regions/nr_regions`, 'end', '0\n'],
+    [`${C0}/schemes/nr_schemes`, 'action', 'stat\n'],
+  ] as const)('%s 524288: readdir lists N children in order, child N-1 reads defaults and keeps writes', (nr, file, def) => {
+    const k = bootPreset();
+    if (!nr.startsWith(`${A}/nr_`)) {
+      write(k, `${A}/nr_kdamonds`, '1\n');
+      setup(k);
+    }
+    write(k, nr, `${MAX}\n`);
+    const parent = nr.slice(0, nr.lastIndexOf('/'));
+    const names = k.fs.readdir(parent).filter((n) => /^\d+$/.test(n));
+    expect(names.length).toBe(MAX);
+    expect(names.slice(0, 3)).toEqual(['0', '1', '2']);
+    expect(names[MAX - 1]).toBe(String(MAX - 1));
+    const child = `${parent}/${MAX - 1}`;
+    expect(read(k, `${child}/${file}`)).toBe(def);
+    expect(errnoOf(() => k.fs.stat(`${parent}/${MAX}`))).toBeDefined();
+    expect(errnoOf(() => k.fs.stat(`${parent}/0${MAX - 1}`))).toBeDefined(); // names are exact %d
+    // The same node on every lookup: attributes set on it stay, like an inode's.
+    k.fs.setattr(child, { mode: 0o700 });
+    expect(k.fs.stat(child).mode & 0o777).toBe(0o700);
+    write(k, nr, `${MAX}\n`); // a rewrite destroys every child
+    expect(k.fs.stat(child).mode & 0o777).toBe(0o755);
+  });
+
+  it('nr_kdamonds 524288 builds only the kdamonds looked up; state on reads untouched ones as defaults', async () => {
+    const k = bootPreset();
+    const pid = await spawn(k, 'hotset size=16M node=1');
+    write(k, `${A}/nr_kdamonds`, `${MAX}\n`);
+    expect([...damonSysfs(k).kdamonds.built()]).toHaveLength(0);
+    const last = `${A}/${MAX - 1}`;
+    write(k, `${last}/contexts/nr_contexts`, '1\n');
+    write(k, `${last}/contexts/0/targets/nr_targets`, '1\n');
+    write(k, `${last}/contexts/0/targets/0/pid_target`, `${pid}\n`);
+    write(k, `${last}/state`, 'on\n');
+    expect(read(k, `${last}/state`)).toBe('on\n');
+    expect([...damonSysfs(k).kdamonds.built()]).toHaveLength(1);
+    expect(fails(k, `${A}/0/state`, 'on\n')).toBe(EINVAL); // an untouched kdamond: no context
+    expect(fails(k, `${A}/nr_kdamonds`, '1\n')).toBe(EBUSY);
+    write(k, `${last}/state`, 'off\n');
+    // nr_targets N: on reads the untouched targets as pid 0, which names no process
+    write(k, `${last}/contexts/0/targets/nr_targets`, `${MAX}\n`);
+    write(k, `${last}/contexts/0/targets/0/pid_target`, `${pid}\n`);
+    expect(fails(k, `${last}/state`, 'on\n')).toBe(EINVAL);
+  });
+});
+
 describe('value files: kstrtoul/kstrtoint, any parse failure EINVAL, no range check at write', () => {
   const ulFiles = ['monitoring_attrs/intervals/sample_us', 'monitoring_attrs/intervals/aggr_us', 'monitoring_attrs/intervals/update_us', 'monitoring_attrs/nr_regions/min', 'monitoring_attrs/nr_regions/max', 'targets/0/regions/0/start', 'targets/0/regions/0/end'];
   it.each([
@@ -273,7 +326,7 @@ describe('state: on/off/commit rules', () => {
     expect(read(k, `${K0}/state`)).toBe('on\n');
     const pid = Number(read(k, `${K0}/pid`));
     expect(pid).toBeGreaterThan(0);
-    const ctx = damonSysfs(k).kdamonds[0]!.ctx!;
+    const ctx = damonSysfs(k).kdamonds.at(0).ctx!;
     const [lo, hi] = biggestSystemRam(k);
     const regions = ctx.targets[0]!.regions;
     expect(regions[0]!.start).toBe(lo);
@@ -348,7 +401,7 @@ describe('state: on/off/commit rules', () => {
     expect(fails(k, `${A}/0/state`, 'off\n')).toBe(EPERM);
     expect(read(k, `${A}/1/state`)).toBe('on\n');
     expect(read(k, `${A}/2/state`)).toBe('on\n');
-    expect(damonSysfs(k).kdamonds[1]!.ctx!.snapshots).toBeGreaterThanOrEqual(5);
+    expect(damonSysfs(k).kdamonds.at(1).ctx!.snapshots).toBeGreaterThanOrEqual(5);
     write(k, `${A}/1/state`, 'off\n');
     write(k, `${A}/2/state`, 'off\n');
     write(k, `${A}/nr_kdamonds`, '0\n');
@@ -438,7 +491,7 @@ describe('schemes (sysfs-schemes.c)', () => {
     for (const p of ['sz', 'nr_accesses', 'age']) write(k, `${S0}/access_pattern/${p}/max`, `${UL}\n`);
     write(k, `${K0}/state`, 'on\n');
     await advance(k, '1s');
-    const run = damonSysfs(k).kdamonds[0]!.ctx!.schemes[0]!;
+    const run = damonSysfs(k).kdamonds.at(0).ctx!.schemes[0]!;
     expect(run.stats.nrTried).toBeGreaterThan(0);
     expect(read(k, `${S0}/stats/nr_tried`)).toBe('0\n');
     write(k, `${K0}/state`, 'update_schemes_stats\n');
@@ -474,7 +527,7 @@ describe('schemes (sysfs-schemes.c)', () => {
     // commit: a new access pattern takes effect in place, the stats go on counting
     write(k, `${S0}/access_pattern/nr_accesses/min`, '1\n');
     write(k, `${K0}/state`, 'commit\n');
-    expect(damonSysfs(k).kdamonds[0]!.ctx!.schemes[0]).toBe(run);
+    expect(damonSysfs(k).kdamonds.at(0).ctx!.schemes[0]).toBe(run);
     expect(run.minNrAccesses).toBe(1);
     await advance(k, '500ms');
     write(k, `${K0}/state`, 'update_schemes_stats\n');
@@ -512,7 +565,7 @@ describe('schemes (sysfs-schemes.c)', () => {
     write(k, `${C0}/schemes/1/apply_interval_us`, '500000\n');
     write(k, `${K0}/state`, 'on\n');
     await advance(k, '2050ms');
-    const [every, slow] = damonSysfs(k).kdamonds[0]!.ctx!.schemes.map((x) => x.stats.nrTried) as [number, number];
+    const [every, slow] = damonSysfs(k).kdamonds.at(0).ctx!.schemes.map((x) => x.stats.nrTried) as [number, number];
     expect(slow).toBeGreaterThan(0);
     expect(slow * 3).toBeLessThan(every); // about a fifth as many tries
     write(k, `${K0}/state`, 'off\n');
@@ -555,7 +608,7 @@ describe('schemes (sysfs-schemes.c)', () => {
     expect(Number(read(k, `${C0}/schemes/0/stats/sz_applied`))).toBeGreaterThan(0);
     expect(Number(read(k, `${C0}/schemes/1/stats/sz_applied`))).toBeGreaterThan(0);
     expect(k.vm.event('pgmigrate_success') - migrated).toBeGreaterThanOrEqual(hotOn0 + coldOn1);
-    expect(damonSysfs(k).kdamonds[0]!.ctx!.cpuNs).toBeGreaterThan(0);
+    expect(damonSysfs(k).kdamonds.at(0).ctx!.cpuNs).toBeGreaterThan(0);
     write(k, `${K0}/state`, 'off\n');
   });
 });

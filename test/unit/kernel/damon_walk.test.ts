@@ -305,7 +305,7 @@ describe('the kdamond pays the walk (DESIGN §8.2): pteScan per user folio inspe
       w(`${S0}/ops_filters/0/allow`, 'Y\n');
     }
     w(`${A}/0/state`, 'on\n');
-    const ctx = damonSysfs(k).kdamonds[0]!.ctx!;
+    const ctx = damonSysfs(k).kdamonds.get(0).ctx!;
     const t = ctx.targets[0]!;
     const node0 = k.layout.ram.filter((r) => r.nid === 0);
     const start = Math.min(...node0.map((r) => r.start));

@@ -1,6 +1,6 @@
 // Pieces both DAMON sysfs files share (mm/damon/sysfs-common.c in spirit): the 0600/0400
 // attributes and the nr_* files that (re)create a directory's numbered children.
-import { EINVAL, ENOMEM, StaticDir, attr, type KFile } from '../../../kernfs/index.js';
+import { EINVAL, ENOMEM, NumberedDir, StaticDir, attr, type KDir, type KFile, type KNode } from '../../../kernfs/index.js';
 import { kstrtoint } from '../../lib/kstrto.js';
 
 export const rw = (show: () => string, store: (input: string) => void): KFile => attr({ mode: 0o600, show, store });
@@ -31,8 +31,79 @@ export function nrFile(get: () => number, rebuild: (n: number) => void, check: (
   );
 }
 
-/** Replace the numbered children of `dir` by `make(i)` for i in 0..n-1. */
-export function setChildren(dir: StaticDir, n: number, make: (i: number) => StaticDir): void {
-  for (const name of dir.list()) if (/^\d+$/.test(name)) dir.delete(name);
-  for (let i = 0; i < n; i++) dir.set(String(i), make(i));
+
+/**
+ * The kobjects behind a directory's numbered children, created on first use: an nr_* write
+ * of N makes `length` N at once, and `at(i)` builds child i (with the kernel's defaults) when
+ * its directory is first touched. Readers that must not build (`state on` reading the inputs)
+ * take `get(i)`: an untouched child reads as a fresh default.
+ */
+export class Children<T> {
+  private made = new Map<number, T>();
+  private n = 0;
+
+  constructor(private readonly create: () => T) {}
+
+  get length(): number {
+    return this.n;
+  }
+
+  /** Destroy all children; 0..n-1 exist again with defaults. */
+  reset(n: number): void {
+    this.n = n;
+    this.made = new Map();
+  }
+
+  /** Child i, built (and kept) if untouched. */
+  at(i: number): T {
+    let c = this.made.get(i);
+    if (c === undefined) this.made.set(i, (c = this.create()));
+    return c;
+  }
+
+  /** Child i as it reads now: the built one, or a fresh default that is not kept. */
+  get(i: number): T {
+    return this.made.get(i) ?? this.create();
+  }
+
+  /** The built children (the untouched ones all hold defaults). */
+  built(): IterableIterator<T> {
+    return this.made.values();
+  }
+
+  /** `fn` over every child 0..length-1 in order, untouched ones as defaults. */
+  map<R>(fn: (c: T, i: number) => R): R[] {
+    const out: R[] = [];
+    for (let i = 0; i < this.n; i++) out.push(fn(this.get(i), i));
+    return out;
+  }
+}
+
+/**
+ * A directory holding the nr_* file `nrName` (plus `entries`) and the numbered children of
+ * `children`, each one's directory made by `make` when first looked up (NumberedDir). An
+ * nr_* write resets both: every old child is gone, 0..N-1 read as defaults.
+ */
+export function numberedDir<T>(
+  nrName: string,
+  children: Children<T>,
+  make: (c: T, i: number) => KDir,
+  check: (n: number) => void = () => {},
+  entries: Record<string, KNode> = {},
+): NumberedDir {
+  const dir = new NumberedDir((i) => make(children.at(i), i));
+  dir.volatile = true; // nr_* writes remove the directories below
+  dir.set(
+    nrName,
+    nrFile(
+      () => children.length,
+      (n) => {
+        children.reset(n);
+        dir.setCount(n);
+      },
+      check,
+    ),
+  );
+  for (const [name, node] of Object.entries(entries)) dir.set(name, node);
+  return dir;
 }

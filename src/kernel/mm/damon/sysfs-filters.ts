@@ -4,10 +4,10 @@
 // N/{type,matching,allow,memcg_path,addr_start,addr_end,min,max,damon_target_idx}, and
 // nr_dests, N/{id,weight}. The files hold what the user wrote; `on` and `commit` turn them into
 // core filters (filters.ts) through mkFilters / mkDests.
-import { EINVAL, ENOMEM, StaticDir } from '../../../kernfs/index.js';
+import { EINVAL, ENOMEM, StaticDir, type NumberedDir } from '../../../kernfs/index.js';
 import { kstrtobool, kstrtoint, kstrtoul, kstrtouint, sysfsStreq } from '../../lib/kstrto.js';
 import { DAMOS_FILTER_TYPES, damosFilterForOps, newFilter, ROOT_MEMCG_ID, ROOT_MEMCG_PATH, type DamosFilter, type DamosFilterType, type DamosMigrateDest } from './filters.js';
-import { nrFile, rw, setChildren } from './sysfs-common.js';
+import { Children, numberedDir, rw } from './sysfs-common.js';
 
 /** enum damos_sysfs_filter_handle_layer: which filter types a directory takes. */
 export type FilterLayer = 'core' | 'ops' | 'both';
@@ -33,10 +33,10 @@ export class SysfsDest {
 
 /** The filter lists of one scheme directory, in the kernel's installation order. */
 export class SysfsSchemeFilters {
-  core: SysfsFilter[] = [];
-  ops: SysfsFilter[] = [];
-  both: SysfsFilter[] = [];
-  dests: SysfsDest[] = [];
+  readonly core = new Children(() => new SysfsFilter('core'));
+  readonly ops = new Children(() => new SysfsFilter('ops'));
+  readonly both = new Children(() => new SysfsFilter('both'));
+  readonly dests = new Children(() => new SysfsDest());
 }
 
 /** damos_sysfs_scheme_filter_valid_type: core_filters takes addr/target, ops_filters the rest. */
@@ -76,41 +76,21 @@ function filterDir(f: SysfsFilter): StaticDir {
 }
 
 /** A `filters`, `core_filters` or `ops_filters` directory: nr_filters (re)creating 0..N-1. */
-export function filtersDir(holder: SysfsSchemeFilters, layer: FilterLayer): StaticDir {
-  const dir = new StaticDir();
-  dir.set(
-    'nr_filters',
-    nrFile(
-      () => holder[layer].length,
-      (n) => {
-        holder[layer] = Array.from({ length: n }, () => new SysfsFilter(layer));
-        setChildren(dir, n, (i) => filterDir(holder[layer][i]!));
-      },
-    ),
-  );
-  return dir;
+export function filtersDir(holder: SysfsSchemeFilters, layer: FilterLayer): NumberedDir {
+  return numberedDir('nr_filters', holder[layer], filterDir);
 }
 
 /** The `dests` directory: nr_dests (re)creating 0..N-1 with id and weight (kstrtouint). */
-export function destsDir(holder: SysfsSchemeFilters): StaticDir {
-  const dir = new StaticDir();
-  dir.set(
+export function destsDir(holder: SysfsSchemeFilters): NumberedDir {
+  return numberedDir(
     'nr_dests',
-    nrFile(
-      () => holder.dests.length,
-      (n) => {
-        holder.dests = Array.from({ length: n }, () => new SysfsDest());
-        setChildren(dir, n, (i) => {
-          const d = holder.dests[i]!;
-          return new StaticDir({
-            id: parsed(() => d.id, (s) => kstrtouint(s, 0), (v) => (d.id = v)), // EINVAL or ERANGE
-            weight: parsed(() => d.weight, (s) => kstrtouint(s, 0), (v) => (d.weight = v)), // EINVAL or ERANGE
-          });
-        });
-      },
-    ),
+    holder.dests,
+    (d) =>
+      new StaticDir({
+        id: parsed(() => d.id, (s) => kstrtouint(s, 0), (v) => (d.id = v)), // EINVAL or ERANGE
+        weight: parsed(() => d.weight, (s) => kstrtouint(s, 0), (v) => (d.weight = v)), // EINVAL or ERANGE
+      }),
   );
-  return dir;
 }
 
 /**
@@ -130,7 +110,7 @@ function memcgPathToId(path: string | undefined): number {
  * fail with ENOMEM, not EINVAL.
  */
 export function mkFilters(h: SysfsSchemeFilters): DamosFilter[] {
-  return [...h.core, ...h.ops, ...h.both].map((f) => {
+  return [...h.core.map((f) => f), ...h.ops.map((f) => f), ...h.both.map((f) => f)].map((f) => {
     const p: Partial<DamosFilter> = {};
     if (f.type === 'memcg') p.memcgId = memcgPathToId(f.memcgPath);
     else if (f.type === 'addr') {

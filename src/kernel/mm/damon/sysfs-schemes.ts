@@ -3,9 +3,9 @@
 // quotas (with weights), watermarks and stats. The files hold what the user wrote; `on` and
 // `commit` turn them into core DamosSchemes (the ones the debugfs front end also feeds), and
 // `update_schemes_stats` copies the running schemes' stats into the stats files.
-import { EINVAL, StaticDir, attr, type KFile } from '../../../kernfs/index.js';
+import { EINVAL, StaticDir, type KDir, type KFile, type NumberedDir } from '../../../kernfs/index.js';
 import { kstrtoint, kstrtoul, kstrtouint } from '../../lib/kstrto.js';
-import { nrFile, ro, rw, setChildren } from './sysfs-common.js';
+import { Children, numberedDir, ro, rw } from './sysfs-common.js';
 import { newScheme, type DamosScheme, type DamosStats } from './core.js';
 import { destsDir, filtersDir, mkDests, mkFilters, SysfsSchemeFilters } from './sysfs-filters.js';
 import { GOAL_METRICS, type DamosQuotaGoal, type GoalMetric } from './quota.js';
@@ -30,7 +30,7 @@ export class SysfsScheme {
   readonly age = new Range();
   quota = { ms: 0n, bytes: 0n, resetIntervalMs: 0n, szPermil: 0, nrAccessesPermil: 0, agePermil: 0 };
   /** quotas/goals/N, and quotas/effective_bytes as update_schemes_effective_quotas left it. */
-  goals: SysfsGoal[] = [];
+  readonly goals = new Children(() => new SysfsGoal());
   effectiveBytes = 0n;
   wmarks = { metric: 0, intervalUs: 0n, high: 0n, mid: 0n, low: 0n };
   /** What the stats files show: the running scheme's stats at the last update_schemes_stats. */
@@ -69,19 +69,8 @@ function goalDir(g: SysfsGoal): StaticDir {
   });
 }
 
-function goalsDir(s: SysfsScheme): StaticDir {
-  const dir = new StaticDir();
-  dir.set(
-    'nr_goals',
-    nrFile(
-      () => s.goals.length,
-      (n) => {
-        s.goals = Array.from({ length: n }, () => new SysfsGoal());
-        setChildren(dir, n, (i) => goalDir(s.goals[i]!));
-      },
-    ),
-  );
-  return dir;
+function goalsDir(s: SysfsScheme): NumberedDir {
+  return numberedDir('nr_goals', s.goals, goalDir);
 }
 
 /** A file parsed with `parse` (a kstrto*); any parse failure is EINVAL, as the stores return. */
@@ -163,19 +152,8 @@ function schemeDir(s: SysfsScheme): StaticDir {
 }
 
 /** The `schemes` directory of a context: nr_schemes (re)creating 0..N-1 with defaults. */
-export function schemesDir(holder: { schemes: SysfsScheme[] }): StaticDir {
-  const dir = new StaticDir();
-  dir.set(
-    'nr_schemes',
-    nrFile(
-      () => holder.schemes.length,
-      (n) => {
-        holder.schemes = Array.from({ length: n }, () => new SysfsScheme());
-        setChildren(dir, n, (i) => schemeDir(holder.schemes[i]!));
-      },
-    ),
-  );
-  return dir;
+export function schemesDir(holder: { readonly schemes: Children<SysfsScheme> }): KDir {
+  return numberedDir('nr_schemes', holder.schemes, schemeDir);
 }
 
 /** (unsigned int) of an unsigned long: damos_access_pattern keeps nr_accesses and age as u32. */

@@ -4,14 +4,15 @@
 // as damon_sysfs_build_ctx does) and starts it in core.ts, the same core the debugfs front end
 // (dbgfs.ts) uses. Schemes are sysfs-schemes.ts.
 import createDebug from 'debug';
-import { EBUSY, EINVAL, EPERM, StaticDir, attr, type KFile } from '../../../kernfs/index.js';
+import { EBUSY, EINVAL, EPERM, StaticDir, attr, type KFile, type NumberedDir } from '../../../kernfs/index.js';
 import type { Kernel } from '../../kernel.js';
 import { kstrtoint, kstrtoul, kstrtouint } from '../../lib/kstrto.js';
 import { PAGE_SIZE } from '../../config/machine.js';
 import { clampU64, DamonCtx, DamonTarget, type DamonAttrs, type DamosScheme } from './core.js';
 import { damonDbgfs } from './dbgfs.js';
 import { paddrOps, setRegionBiggestSystemRamDefault } from './paddr.js';
-import { nrFile, ro, rw, setChildren } from './sysfs-common.js';
+import { damonReclaimRunning } from './reclaim.js';
+import { Children, numberedDir, ro, rw } from './sysfs-common.js';
 import type { IntervalsGoal } from './quota.js';
 import { commitSchemes, kstrtoFile, mkGoals, commitGoals, mkScheme, schemesDir, SysfsScheme, updateTried } from './sysfs-schemes.js';
 import { fvaddrOps, vaddrOps } from './vaddr.js';
@@ -37,7 +38,7 @@ class SysfsRegion {
 
 class SysfsTarget {
   pid = 0;
-  regions: SysfsRegion[] = [];
+  readonly regions = new Children(() => new SysfsRegion());
 }
 
 class SysfsContext {
@@ -48,31 +49,33 @@ class SysfsContext {
     sampleUs: 5000n, aggrUs: 100_000n, updateUs: 60_000_000n, minNrRegions: 10n, maxNrRegions: 1000n,
     intervalsGoal: { accessBp: 0n, aggrs: 0n, minSampleUs: 0n, maxSampleUs: 0n },
   };
-  targets: SysfsTarget[] = [];
-  schemes: SysfsScheme[] = [];
+  readonly targets = new Children(() => new SysfsTarget());
+  readonly schemes = new Children(() => new SysfsScheme());
 }
 
 /** update_tuned_intervals: the files take the running context's (tuned) intervals. */
 function updTunedIntervals(kd: SysfsKdamond, ctx: DamonCtx): void {
-  const c = kd.contexts[0];
-  if (c === undefined) return;
+  if (kd.contexts.length === 0) return;
+  const c = kd.contexts.at(0);
   c.attrs.sampleUs = ctx.attrs.sampleUs;
   c.attrs.aggrUs = ctx.attrs.aggrUs;
 }
 
 /** update_schemes_stats: the stats files take the running schemes' stats. */
 function updSchemesStats(kd: SysfsKdamond, ctx: DamonCtx): void {
-  kd.contexts[0]?.schemes.forEach((ss, i) => {
-    const run = ctx.schemes[i];
-    if (run) ss.stats = { ...run.stats };
+  if (kd.contexts.length === 0) return;
+  const c = kd.contexts.at(0);
+  ctx.schemes.forEach((run, i) => {
+    if (i < c.schemes.length) c.schemes.at(i).stats = { ...run.stats };
   });
 }
 
 /** update_schemes_effective_quotas: quotas/effective_bytes takes each running scheme's esz. */
 function updEffectiveQuotas(kd: SysfsKdamond, ctx: DamonCtx): void {
-  kd.contexts[0]?.schemes.forEach((ss, i) => {
-    const run = ctx.schemes[i];
-    if (run) ss.effectiveBytes = run.qs.esz;
+  if (kd.contexts.length === 0) return;
+  const c = kd.contexts.at(0);
+  ctx.schemes.forEach((run, i) => {
+    if (i < c.schemes.length) c.schemes.at(i).effectiveBytes = run.qs.esz;
   });
 }
 
@@ -92,7 +95,7 @@ function refresh(kd: SysfsKdamond, ctx: DamonCtx): void {
 }
 
 class SysfsKdamond {
-  contexts: SysfsContext[] = [];
+  readonly contexts = new Children(() => new SysfsContext());
   /** refresh_ms (6.17+): auto-refresh period of the stats-like files while on; 0 off. */
   refreshMs = 0;
   /** The context the last `on` built (kdamond->damon_ctx); kept after it stops. */
@@ -101,17 +104,20 @@ class SysfsKdamond {
 }
 
 export class DamonSysfs {
-  kdamonds: SysfsKdamond[] = [];
-  readonly dir: StaticDir;
+  readonly kdamonds = new Children(() => new SysfsKdamond());
+  readonly dir: NumberedDir;
 
   constructor(readonly k: Kernel) {
-    this.dir = k.dir('sys/kernel/mm/damon/admin/kdamonds');
-    this.dir.volatile = true; // nr_* writes remove the directories below
+    this.dir = numberedDir('nr_kdamonds', this.kdamonds, (kd) => kdamondDir(this, kd), () => {
+      if (this.running) throw EBUSY; // damon_sysfs_kdamonds_busy: a kdamond is running
+    });
+    k.dir('sys/kernel/mm/damon/admin').set('kdamonds', this.dir);
   }
 
-  /** Any kdamond of this front end monitoring. */
+  /** Any kdamond of this front end monitoring (only a touched kdamond can have been turned on). */
   get running(): boolean {
-    return this.kdamonds.some((kd) => kd.ctx?.running === true);
+    for (const kd of this.kdamonds.built()) if (kd.ctx?.running === true) return true;
+    return false;
   }
 }
 
@@ -154,17 +160,7 @@ function regionDir(r: SysfsRegion): StaticDir {
 }
 
 function targetDir(t: SysfsTarget): StaticDir {
-  const regions = new StaticDir();
-  regions.set(
-    'nr_regions',
-    nrFile(
-      () => t.regions.length,
-      (n) => {
-        t.regions = Array.from({ length: n }, () => new SysfsRegion());
-        setChildren(regions, n, (i) => regionDir(t.regions[i]!));
-      },
-    ),
-  );
+  const regions = numberedDir('nr_regions', t.regions, regionDir);
   return new StaticDir({
     pid_target: rw(
       () => `${t.pid}\n`,
@@ -204,17 +200,7 @@ function contextDir(c: SysfsContext): StaticDir {
     min: ulFile(() => a.minNrRegions, (v) => (a.minNrRegions = v)),
     max: ulFile(() => a.maxNrRegions, (v) => (a.maxNrRegions = v)),
   });
-  const targets = new StaticDir();
-  targets.set(
-    'nr_targets',
-    nrFile(
-      () => c.targets.length,
-      (n) => {
-        c.targets = Array.from({ length: n }, () => new SysfsTarget());
-        setChildren(targets, n, (i) => targetDir(c.targets[i]!));
-      },
-    ),
-  );
+  const targets = numberedDir('nr_targets', c.targets, targetDir);
   return new StaticDir({
     avail_operations: ro(() => REGISTERED_OPS.map((o) => `${o}\n`).join('')),
     // addr_unit_store: kstrtoul's error returned; 0 is EINVAL.
@@ -263,9 +249,11 @@ function buildInputs(k: Kernel, c: SysfsContext): { attrs: DamonAttrs; ops: OpsN
   const targets = c.targets.map((st) => {
     if (vaddr && !isTargetPid(k, st.pid)) throw EINVAL; // find_get_pid found no such process
     const t = new DamonTarget(vaddr ? st.pid : -1);
-    st.regions.forEach((r, i) => {
+    let prevEnd = 0n;
+    st.regions.map((r, i) => {
       if (r.start > r.end) throw EINVAL; // damon_sysfs_set_regions: start > end
-      if (i > 0 && st.regions[i - 1]!.end > r.start) throw EINVAL; // unsorted or overlapping
+      if (i > 0 && prevEnd > r.start) throw EINVAL; // unsorted or overlapping
+      prevEnd = r.end;
       t.initRegions.push([r.start, r.end]);
     });
     if (!vaddr && t.initRegions.length === 0) {
@@ -290,8 +278,8 @@ function turnOn(s: DamonSysfs, kd: SysfsKdamond): void {
   const { k } = s;
   if (kd.ctx?.running) throw EBUSY; // already running
   if (kd.contexts.length !== 1) throw EINVAL; // exactly one context per kdamond
-  if (damonDbgfs(k).running) throw EBUSY; // damon_start: an exclusive (debugfs) kdamond runs
-  const inputs = buildInputs(k, kd.contexts[0]!);
+  if (damonDbgfs(k).running || damonReclaimRunning(k)) throw EBUSY; // damon_start: an exclusive (debugfs, DAMON_RECLAIM) kdamond runs
+  const inputs = buildInputs(k, kd.contexts.get(0));
   const ctx = new DamonCtx(k, opsOf(k, inputs.ops), inputs.attrs, { len: 0, path: 'none' });
   ctx.targets = inputs.targets;
   ctx.schemes = inputs.schemes;
@@ -309,8 +297,8 @@ function turnOn(s: DamonSysfs, kd: SysfsKdamond): void {
  * others start from their inputs, as newly added targets do.
  */
 function commit(s: DamonSysfs, kd: SysfsKdamond, ctx: DamonCtx): void {
-  const c = kd.contexts[0];
-  if (c === undefined) throw EINVAL; // no context to commit
+  if (kd.contexts.length === 0) throw EINVAL; // no context to commit
+  const c = kd.contexts.get(0);
   const inputs = buildInputs(s.k, c);
   // damon_commit_ctx: min_sz_region (PAGE_SIZE / addr_unit for paddr) must be a power of 2.
   const minSz = inputs.ops === 'paddr' ? Math.max(1, Math.floor(PAGE_SIZE / inputs.addrUnit)) : PAGE_SIZE;
@@ -320,7 +308,7 @@ function commit(s: DamonSysfs, kd: SysfsKdamond, ctx: DamonCtx): void {
   const fresh: DamonTarget[] = [];
   const merged = inputs.targets.map((t, i) => {
     const prev = old[i];
-    if (sameOps && prev !== undefined && prev.id === t.id && c.targets[i]!.regions.length === 0) return prev;
+    if (sameOps && prev !== undefined && prev.id === t.id && c.targets.get(i).regions.length === 0) return prev;
     fresh.push(t);
     return t;
   });
@@ -350,44 +338,33 @@ function stateFile(s: DamonSysfs, kd: SysfsKdamond): KFile {
       if (ctx === undefined || !ctx.running) throw EINVAL; // commands need a running kdamond
       if (cmd === 'commit') commit(s, kd, ctx);
       else if (cmd === 'update_schemes_stats' || cmd === 'update_schemes_effective_quotas' || cmd === 'update_tuned_intervals') {
-        if (kd.contexts[0] === undefined) throw EINVAL; // no context directory to update
+        if (kd.contexts.length === 0) throw EINVAL; // no context directory to update
         if (cmd === 'update_schemes_stats') updSchemesStats(kd, ctx);
         else if (cmd === 'update_schemes_effective_quotas') updEffectiveQuotas(kd, ctx);
         else updTunedIntervals(kd, ctx);
       } else if (cmd === 'commit_schemes_quota_goals') {
         // damon_sysfs_commit_schemes_quota_goals: only the goals (user_input's current_value).
-        const c = kd.contexts[0];
-        if (c === undefined) throw EINVAL; // no context directory to commit
+        if (kd.contexts.length === 0) throw EINVAL; // no context directory to commit
+        const c = kd.contexts.get(0);
         const goals = c.schemes.map(mkGoals); // validated before anything changes
         goals.forEach((g, i) => {
           const run = ctx.schemes[i];
           if (run) run.qs.goals = commitGoals(run.qs.goals, g);
         });
       } else if (cmd === 'update_schemes_tried_bytes' || cmd === 'update_schemes_tried_regions' || cmd === 'clear_schemes_tried_regions') {
-        const c = kd.contexts[0];
-        if (c === undefined) throw EINVAL; // no context directory to update
+        if (kd.contexts.length === 0) throw EINVAL; // no context directory to update
+        const c = kd.contexts.at(0);
         const what = cmd === 'update_schemes_tried_bytes' ? 'bytes' : cmd === 'clear_schemes_tried_regions' ? 'clear' : 'regions';
-        c.schemes.forEach((ss, i) => updateTried(ss, ctx.schemes[i], what));
+        for (let i = 0; i < c.schemes.length; i++) updateTried(c.schemes.at(i), ctx.schemes[i], what);
       }
     },
   );
 }
 
 function kdamondDir(s: DamonSysfs, kd: SysfsKdamond): StaticDir {
-  const contexts = new StaticDir();
-  contexts.set(
-    'nr_contexts',
-    nrFile(
-      () => kd.contexts.length,
-      (n) => {
-        kd.contexts = Array.from({ length: n }, () => new SysfsContext());
-        setChildren(contexts, n, (i) => contextDir(kd.contexts[i]!));
-      },
-      (n) => {
-        if (n > 1) throw EINVAL; // only one context per kdamond is supported
-      },
-    ),
-  );
+  const contexts = numberedDir('nr_contexts', kd.contexts, contextDir, (n) => {
+    if (n > 1) throw EINVAL; // only one context per kdamond is supported
+  });
   return new StaticDir({
     state: stateFile(s, kd),
     pid: ro(() => `${kd.ctx?.kdamondPid ?? -1}\n`),
@@ -406,17 +383,4 @@ export function registerDamonSysfs(k: Kernel): void {
   const s = new DamonSysfs(k);
   sysfsOf.set(k, s);
   damonDbgfs(k).otherRunning.push(() => s.running);
-  s.dir.set(
-    'nr_kdamonds',
-    nrFile(
-      () => s.kdamonds.length,
-      (n) => {
-        s.kdamonds = Array.from({ length: n }, () => new SysfsKdamond());
-        setChildren(s.dir, n, (i) => kdamondDir(s, s.kdamonds[i]!));
-      },
-      () => {
-        if (s.running) throw EBUSY; // damon_sysfs_kdamonds_busy: a kdamond is running
-      },
-    ),
-  );
 }
