@@ -148,11 +148,16 @@ describe('nr_* children are built when first touched (kernfs has all N; building
     [`${C0}/targets/nr_targets`, 'pid_target', '0\n'],
     [`${C0}/targets/0/regions/nr_regions`, 'end', '0\n'],
     [`${C0}/schemes/nr_schemes`, 'action', 'stat\n'],
+    [`${C0}/schemes/0/quotas/goals/nr_goals`, 'target_metric', 'user_input\n'],
+    [`${C0}/schemes/0/filters/nr_filters`, 'type', 'anon\n'],
+    [`${C0}/schemes/0/ops_filters/nr_filters`, 'allow', 'N\n'],
+    [`${C0}/schemes/0/dests/nr_dests`, 'weight', '0\n'],
   ] as const)('%s 524288: readdir lists N children in order, child N-1 reads defaults and keeps writes', (nr, file, def) => {
     const k = bootPreset();
     if (!nr.startsWith(`${A}/nr_`)) {
       write(k, `${A}/nr_kdamonds`, '1\n');
       setup(k);
+      if (nr.includes('/schemes/0/')) write(k, `${C0}/schemes/nr_schemes`, '1\n');
     }
     write(k, nr, `${MAX}\n`);
     const parent = nr.slice(0, nr.lastIndexOf('/'));
