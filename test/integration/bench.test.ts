@@ -39,9 +39,9 @@ describe('tiersim bench', () => {
   it('--list names every bench; an unknown name says which exist (exit 2)', async () => {
     const list = await tiersim('bench', '--list');
     expect(list.code).toBe(0);
-    for (const name of ['kmmscand-abench', 'migrate-batch-memhog', 'migrate-batch-pmbench', 'perf']) expect(list.stdout).toMatch(new RegExp(`^${name} `, 'm'));
+    for (const name of ['kmmscand-abench', 'migrate-batch-memhog', 'migrate-batch-pmbench', 'sampling-vs-hintfaults', 'damon-accuracy', 'tiering-shootout', 'perf']) expect(list.stdout).toMatch(new RegExp(`^${name} `, 'm'));
     const bad = await tiersim('bench', 'memhog');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('tiersim: unknown bench "memhog"; benches: kmmscand-abench, migrate-batch-memhog, migrate-batch-pmbench, perf (tiersim bench --list describes them)\n');
+    expect(bad.stderr).toBe('tiersim: unknown bench "memhog"; benches: kmmscand-abench, migrate-batch-memhog, migrate-batch-pmbench, sampling-vs-hintfaults, damon-accuracy, tiering-shootout, perf (tiersim bench --list describes them)\n');
   });
 });
