@@ -92,7 +92,7 @@ export abstract class DamonModule {
     readonly name: string,
     readonly p: ModuleParams,
   ) {
-    this.trace = createDebug(`tiersim:damon:${name}`);
+    this.trace = createDebug(`tiersim:damon:${name.replace(/^damon_/, '')}`); // tiersim:damon:reclaim, tiersim:damon:lru_sort
     this.ctx = new DamonCtx(k, paddrOps(k), p.attrs(), { len: 0, path: 'none' });
     // The repeated damon_call the module registers at turn-on (damon_<module>_damon_call_fn):
     // the kdamond runs it after every sample, and it handles commit_inputs.
