@@ -30,6 +30,7 @@ import { registerSimFiles } from './sim/sim_files.js';
 import { registerKthreads } from './sim/kthreads.js';
 import type { HostFs } from './mm/damon/core.js';
 import { registerDamonDbgfs, type DamonAbi } from './mm/damon/dbgfs.js';
+import { registerDamonLruSort } from './mm/damon/lru_sort.js';
 import { registerDamonReclaim } from './mm/damon/reclaim.js';
 import { registerDamonSysfs } from './mm/damon/sysfs.js';
 import { Kmmscand } from './mm/kmmscand.js';
@@ -180,6 +181,7 @@ export class Kernel {
     registerDamonDbgfs(this);
     registerDamonSysfs(this);
     registerDamonReclaim(this);
+    registerDamonLruSort(this);
     registerKmmscand(this);
     registerTaskNumaWork(this);
     registerTracing(this);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { EACCES, EBUSY, EINVAL, ERANGE, type KernelError } from '../../../src/kernfs/index.js';
 import type { Kernel } from '../../../src/kernel/kernel.js';
 import { biggestSystemRam } from '../../../src/kernel/mm/damon/paddr.js';
+import { damonReclaim } from '../../../src/kernel/mm/damon/reclaim.js';
 import { advance, bootPreset, errnoOf, spawn } from './boot.js';
 
 const P = 'sys/module/damon_reclaim/parameters';
@@ -69,6 +70,9 @@ describe('parameters (reclaim.c defaults, module_param modes)', () => {
     ['skip_anon', 'on', 'Y'],
     ['skip_anon', '0', 'N'],
     ['skip_anon', 'x', EINVAL],
+    ['addr_unit', '4096', '4096'],
+    ['addr_unit', '0', EINVAL], // damon_reclaim_addr_unit_store: no address unit
+    ['addr_unit', '-1', EINVAL],
     ['enabled', 'maybe', EINVAL],
     ['kdamond_pid', '5', EACCES],
     ['nr_reclaimed_regions', '0', EACCES],
@@ -108,7 +112,6 @@ describe('enabled', () => {
     ['aggr_interval', '0'], // min_age / aggr_interval
     ['sample_interval', '200000'], // above aggr_interval
     ['monitor_region_start', '8192'], // above monitor_region_end (0)
-    ['addr_unit', '0'],
   ] as const)('Y with %s %s is EINVAL and leaves it off', (name, value) => {
     const k = bootPreset();
     write(k, name, value);
@@ -183,7 +186,7 @@ describe('reclaiming', () => {
     expect(Number(read(k, 'nr_quota_exceeds')) > 0).toBe(exceeds);
   });
 
-  it('commit_inputs Y applies changed inputs to the running kdamond and reads N again; invalid inputs stop it', async () => {
+  it('commit_inputs Y is applied by the kdamond after its next sample and reads N again; invalid inputs are dropped, the kdamond keeps running', async () => {
     const k = bootPreset();
     await spawn(k, 'idle size=64M node=1'); // on the largest System RAM range (the CXL node)
     alwaysActive(k);
@@ -195,13 +198,30 @@ describe('reclaiming', () => {
     await advance(k, '2s');
     expect(vmstat(k, 'pswpout')).toBe(0); // not committed yet
     write(k, 'commit_inputs', 'Y');
+    expect(read(k, 'commit_inputs')).toBe('Y\n'); // the repeated damon_call has not run yet
+    await advance(k, '5ms'); // one sampling interval
     expect(read(k, 'commit_inputs')).toBe('N\n');
     expect(read(k, 'kdamond_pid')).toBe(pid);
     await advance(k, '2s');
     expect(vmstat(k, 'pswpout')).toBe(16384);
+    // 6.18's kdamond_call drops a repeated call's error: the inputs stay as they were
     write(k, 'min_nr_regions', '1');
     write(k, 'commit_inputs', 'Y');
-    expect(read(k, 'kdamond_pid')).toBe('-1\n');
+    await advance(k, '10ms');
+    expect(read(k, 'commit_inputs')).toBe('N\n');
+    expect(read(k, 'kdamond_pid')).toBe(pid);
+    expect(damonReclaim(k).ctx.attrs.minNrRegions).toBe(10n);
+  });
+
+  it('commit_inputs Y while off waits for the kdamond: it reads Y until the first sample after the start', async () => {
+    const k = bootPreset();
+    write(k, 'commit_inputs', 'Y');
+    await advance(k, '100ms');
+    expect(read(k, 'commit_inputs')).toBe('Y\n');
+    write(k, 'enabled', 'Y');
+    expect(read(k, 'commit_inputs')).toBe('Y\n');
+    await advance(k, '10ms');
+    expect(read(k, 'commit_inputs')).toBe('N\n');
   });
 
   it('the stats add up over disable and enable (one context for the module\'s life)', async () => {
@@ -218,5 +238,93 @@ describe('reclaiming', () => {
     write(k, 'enabled', 'Y');
     await advance(k, '1s');
     expect(Number(read(k, 'nr_reclaim_tried_regions'))).toBeGreaterThan(tried);
+  });
+});
+
+describe('quota goals and the anon filter (damon_reclaim_apply_parameters)', () => {
+  it.each([
+    // [quota_mem_pressure_us, quota_autotune_feedback, skip_anon, goals as [metric, target, current], anon filters]
+    ['0', '0', 'N', [], 0],
+    ['1000', '0', 'N', [['some_mem_psi_us', 1000n, 0n]], 0],
+    ['0', '5000', 'N', [['user_input', 10000n, 5000n]], 0],
+    ['1000', '5000', 'Y', [['some_mem_psi_us', 1000n, 0n], ['user_input', 10000n, 5000n]], 1],
+    ['0', '0', 'Y', [], 1],
+  ] as const)('pressure %s, feedback %s, skip_anon %s: goals %o, %d anon-rejecting filter', (psi, feedback, skip, goals, nrFilters) => {
+    const k = bootPreset();
+    write(k, 'quota_mem_pressure_us', psi);
+    write(k, 'quota_autotune_feedback', feedback);
+    write(k, 'skip_anon', skip);
+    write(k, 'enabled', 'Y');
+    const s = damonReclaim(k).ctx.schemes[0]!;
+    expect(s.qs.goals.map((g) => [g.metric, g.targetValue, g.currentValue])).toEqual(goals);
+    expect(s.opsFilters).toEqual(Array.from({ length: nrFilters }, () => expect.objectContaining({ type: 'anon', matching: true, allow: false })));
+    expect(s.coreFilters).toEqual([]);
+  });
+
+  it('goals and the filter reach a running kdamond through commit_inputs, and go again', async () => {
+    const k = bootPreset();
+    write(k, 'enabled', 'Y');
+    write(k, 'quota_autotune_feedback', '7000');
+    write(k, 'skip_anon', 'Y');
+    write(k, 'commit_inputs', 'Y');
+    await advance(k, '10ms');
+    const r = damonReclaim(k);
+    expect(r.ctx.schemes[0]!.qs.goals.map((g) => g.currentValue)).toEqual([7000n]);
+    expect(r.ctx.schemes[0]!.opsFilters.length).toBe(1);
+    write(k, 'quota_autotune_feedback', '0');
+    write(k, 'skip_anon', 'N');
+    write(k, 'commit_inputs', 'Y');
+    await advance(k, '10ms');
+    expect(r.ctx.schemes[0]!.qs.goals).toEqual([]);
+    expect(r.ctx.schemes[0]!.opsFilters).toEqual([]);
+  });
+
+  it('skip_anon: every simulated user page is anonymous, so cold regions are tried and nothing is paged out', async () => {
+    const k = bootPreset();
+    await spawn(k, 'idle size=64M node=1');
+    alwaysActive(k);
+    write(k, 'min_age', '500000');
+    write(k, 'skip_anon', 'Y');
+    write(k, 'enabled', 'Y');
+    await advance(k, '3s');
+    expect(Number(read(k, 'nr_reclaim_tried_regions'))).toBeGreaterThan(0);
+    expect(Number(read(k, 'bytes_reclaim_tried_regions'))).toBeGreaterThanOrEqual(64 << 20);
+    expect(vmstat(k, 'pswpout')).toBe(0);
+    expect(read(k, 'bytes_reclaimed_regions')).toBe('0\n');
+  });
+
+  it.each([
+    ['0', 16384], // no goal: the time and size quotas only
+    ['10000', 0], // the goal met: the effective quota stays where the loop starts (one byte)
+    ['20000', 0], // twice the goal: the loop's minimum input, one byte: nothing fits
+  ])('quota_autotune_feedback %s: the user_input goal drives the effective quota (%d pages out)', async (feedback, pages) => {
+    const k = bootPreset();
+    await spawn(k, 'idle size=64M node=1');
+    alwaysActive(k);
+    write(k, 'min_age', '500000');
+    write(k, 'quota_autotune_feedback', feedback);
+    write(k, 'enabled', 'Y');
+    await advance(k, '3s');
+    expect(vmstat(k, 'pswpout')).toBe(pages);
+    expect(Number(read(k, 'nr_reclaim_tried_regions'))).toBeGreaterThan(0);
+  });
+
+  it('quota_mem_pressure_us: with no memory stall the some_mem_psi_us goal grows the effective quota from its minimum', async () => {
+    // feedback: score 0 doubles the input each quota window (damon_feed_loop_next_input)
+    const k = bootPreset();
+    await spawn(k, 'idle size=64M node=1');
+    alwaysActive(k);
+    write(k, 'min_age', '500000');
+    write(k, 'quota_ms', '0');
+    write(k, 'quota_reset_interval_ms', '100');
+    write(k, 'quota_mem_pressure_us', '1000');
+    write(k, 'enabled', 'Y');
+    await advance(k, '1s');
+    expect(vmstat(k, 'pswpout')).toBe(0); // 2^n bytes after n windows: below a page for the first 12
+    // then the quota (capped by quota_sz) goes to the oldest regions first, the node's empty
+    // ones included, so the idle buffer's turn comes a few seconds later
+    await advance(k, '5s');
+    expect(vmstat(k, 'pswpout')).toBe(16384);
+    expect(damonReclaim(k).ctx.schemes[0]!.qs.esz).toBe(128n << 20n);
   });
 });
