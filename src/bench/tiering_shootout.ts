@@ -15,7 +15,8 @@ import type { Scale, Spec } from 'vega';
 import type { Bench, BenchContext, RunFigures } from './types.js';
 import { damonSysfs } from '../kernel/mm/damon/sysfs.js';
 import { lineChartSpec } from '../plot/lines.js';
-import { SimSession, cell, formatTable, mean, meanText } from './sim_session.js';
+import { formatTable, mean, meanText, valuesOf } from './runner.js';
+import { SimSession } from './sim.js';
 
 export const PRESET = 'cxl-2node';
 export const SPE_PRESET = 'arm64-2node-128c-cxl';
@@ -142,16 +143,19 @@ async function runOne(ctx: BenchContext, m: Mechanism, step: number): Promise<{ 
   const rate: Array<[number, number]> = [];
   const t0 = s.nowS();
   let prev = moved(s, m).promoted;
-  for (let t = 1; s.state(pid) !== 'done' && t <= w.maxS; t++) {
-    await s.advance('1s');
-    const x = s.nowS() - t0;
-    const sh = s.topTierShare(pid);
-    if (sh !== undefined && s.state(pid) !== 'done') share.push([x, sh]);
-    const now = moved(s, m).promoted;
-    rate.push([x, now - prev]);
-    prev = now;
-    ctx.progress(step, MECHANISMS.length, `${m}: ${t} s simulated`);
-  }
+  await s.runToEnd(pid, {
+    stepS: 1,
+    maxS: w.maxS,
+    onStep: (t) => {
+      const x = s.nowS() - t0;
+      const sh = s.topTierShare(pid);
+      if (sh !== undefined && s.state(pid) !== 'done') share.push([x, sh]);
+      const now = moved(s, m).promoted;
+      rate.push([x, now - prev]);
+      prev = now;
+      ctx.progress(step, MECHANISMS.length, `${m}: ${t} s simulated`);
+    },
+  });
   const nb = s.numab(pid);
   const kt = s.kthreadsNs();
   const kswapd = Object.entries(kt).filter(([n]) => n.startsWith('kswapd')).reduce((a, [, ns]) => a + ns, 0) / 1e9;
@@ -194,7 +198,7 @@ async function run(ctx: BenchContext): Promise<RunFigures> {
 function table(runs: RunFigures[]): string[] {
   const quick = runs.some((r) => r.rows['none']?.['quick'] === 1);
   const w = setup(quick);
-  const c = (row: string, col: string, d = 2) => meanText(cell(runs, row, col), d);
+  const c = (row: string, col: string, d = 2) => meanText(valuesOf(runs, row, col), d);
   return [
     `tiering-shootout: ${w.what}; ${PRESET} (SPE: ${SPE_PRESET}); demotion on; ${runs.length} seed(s)`,
     ...(quick ? ['(--quick: a scaled-down run)'] : []),
@@ -233,7 +237,7 @@ function table(runs: RunFigures[]): string[] {
 }
 
 function json(runs: RunFigures[]): unknown {
-  const m = (row: string, col: string) => mean(cell(runs, row, col));
+  const m = (row: string, col: string) => mean(valuesOf(runs, row, col));
   return {
     preset: PRESET,
     spe_preset: SPE_PRESET,
