@@ -25,11 +25,9 @@ import { damonSysfs } from '../kernel/mm/damon/sysfs.js';
 import type { Spec } from 'vega';
 import { barChartSpec, type Bar } from '../plot/bars.js';
 import { formatTable, mean, meanText, plotSubtitle, stdev, valuesOf } from './runner.js';
-import { SimSession } from './sim.js';
+import { ADMIN, SimSession, UL } from './sim.js';
 
 export const PRESET = 'cxl-2node';
-const ADMIN = 'sys/kernel/mm/damon/admin/kdamonds';
-const UL = '18446744073709551615';
 
 export interface Config {
   workload: 'hotset' | 'zipf';

@@ -8,6 +8,10 @@ import { loadMachine } from '../cli/machine.js';
 
 const trace = createDebug('tiersim:bench');
 
+/** DAMON_SYSFS's kdamonds directory, and ULONG_MAX as its unbounded access-pattern maximum. */
+export const ADMIN = 'sys/kernel/mm/damon/admin/kdamonds';
+export const UL = '18446744073709551615';
+
 export class SimSession {
   readonly k: Kernel;
 

@@ -16,7 +16,7 @@ import type { Bench, BenchContext, RunFigures } from './types.js';
 import { damonSysfs } from '../kernel/mm/damon/sysfs.js';
 import { lineChartSpec } from '../plot/lines.js';
 import { formatTable, mean, meanText, valuesOf } from './runner.js';
-import { SimSession } from './sim.js';
+import { ADMIN, SimSession, UL } from './sim.js';
 
 export const PRESET = 'cxl-2node';
 export const SPE_PRESET = 'arm64-2node-128c-cxl';
@@ -64,9 +64,6 @@ function nodeRange(s: SimSession, nid: number): [number, number] {
   const ids = [...s.k.fs.readdir(`sys/devices/system/node/node${nid}`)].filter((n) => /^memory\d+$/.test(n)).map((n) => Number(n.slice(6)));
   return [Math.min(...ids) * block, (Math.max(...ids) + 1) * block];
 }
-
-const UL = '18446744073709551615';
-const ADMIN = 'sys/kernel/mm/damon/admin/kdamonds';
 
 /** Two paddr kdamonds: 0 watches the CXL node and promotes hot regions, 1 watches DRAM and demotes cold ones. */
 function startDamon(s: SimSession, quotaBytes: number): void {
@@ -272,13 +269,21 @@ export function panels(specs: Spec[], title: string, subtitle: string[]): Spec {
   };
 }
 
+/** A series' mean over the seeds at each simulated second (the seeds that reached it). */
+export function meanSeries(runs: readonly RunFigures[], key: string): Array<[number, number]> {
+  const at = new Map<number, number[]>();
+  for (const r of runs) for (const [x, y] of r.series?.[key] ?? []) at.set(x, [...(at.get(x) ?? []), y]);
+  return [...at.entries()].sort(([a], [b]) => a - b).map(([x, ys]) => [x, mean(ys)]);
+}
+
 function plot(runs: RunFigures[], meta: { preset: string; seeds: number[] }): Spec {
   const first = runs[0]!;
-  const line = (what: string) => MECHANISMS.map((m) => ({ name: LABEL[m], points: first.series?.[`${m}/${what}`] ?? [] }));
+  const line = (what: string) => MECHANISMS.map((m) => ({ name: LABEL[m], points: meanSeries(runs, `${m}/${what}`) }));
   const share = lineChartSpec({ title: 'Top tier\'s share of the workload\'s accesses', subtitle: [], xTitle: 'simulated time (s)', yTitle: 'top-tier share of accesses (fraction)', yBytes: false, series: line('top_tier_share') });
   const rate = lineChartSpec({ title: 'Promotions per second', subtitle: [], xTitle: 'simulated time (s)', yTitle: 'promotions (pages/s)', yBytes: false, series: line('promotions_per_s') });
   for (const sp of [share, rate]) for (const l of sp.legends ?? []) l.title = 'mechanism';
-  return panels([share, rate], `tiering-shootout: ${meta.preset} (SPE on ${SPE_PRESET}), seed ${meta.seeds[0]}`, [setup(first.rows['none']?.['quick'] === 1).what]);
+  const seeds = meta.seeds.length > 1 ? `mean over seeds ${meta.seeds.join(',')}` : `seed ${meta.seeds[0]}`;
+  return panels([share, rate], `tiering-shootout: ${meta.preset} (SPE on ${SPE_PRESET}), ${seeds}`, [setup(first.rows['none']?.['quick'] === 1).what]);
 }
 
 export const bench: Bench = {
