@@ -68,11 +68,13 @@ function nodeRange(s: SimSession, nid: number): [number, number] {
 /** Two paddr kdamonds: 0 watches the CXL node and promotes hot regions, 1 watches DRAM and demotes cold ones. */
 function startDamon(s: SimSession, quotaBytes: number): void {
   s.write(`${ADMIN}/nr_kdamonds`, '2');
-  const schemes: Array<{ nid: number; action: string; target: number; nr: [string, string]; age: [string, string] }> = [
+  // The quota's prioritisation scores regions by these weights; sysfs starts them at 0, which
+  // scores every region alike (the quota then takes regions in address order).
+  const schemes: Array<{ nid: number; action: string; target: number; nr: [string, string]; age: [string, string]; weight: string }> = [
     // hot: sampled accessed in at least 5 of the 20 samples of an aggregation interval
-    { nid: 1, action: 'migrate_hot', target: 0, nr: ['5', UL], age: ['0', UL] },
+    { nid: 1, action: 'migrate_hot', target: 0, nr: ['5', UL], age: ['0', UL], weight: 'nr_accesses_permil' },
     // cold: not accessed for 10 aggregation intervals (1 s)
-    { nid: 0, action: 'migrate_cold', target: 1, nr: ['0', '0'], age: ['10', UL] },
+    { nid: 0, action: 'migrate_cold', target: 1, nr: ['0', '0'], age: ['10', UL], weight: 'age_permil' },
   ];
   schemes.forEach((sc, i) => {
     const c = `${ADMIN}/${i}/contexts/0`;
@@ -101,6 +103,7 @@ function startDamon(s: SimSession, quotaBytes: number): void {
     s.write(`${S}/access_pattern/age/max`, sc.age[1]);
     s.write(`${S}/quotas/bytes`, String(quotaBytes));
     s.write(`${S}/quotas/reset_interval_ms`, '1000');
+    s.write(`${S}/quotas/weights/${sc.weight}`, '1000');
     s.write(`${ADMIN}/${i}/state`, 'on');
   });
 }
@@ -228,8 +231,9 @@ function table(runs: RunFigures[]): string[] {
     '  numa_balancing=0, where pgpromote_success is not counted), DAMOS migrate_hot sz_applied / 4 KiB',
     '  (MR_DAMON counts no pgpromote). Demotions: pgdemote_* plus DAMOS migrate_cold sz_applied.',
     '- DAMON: one paddr kdamond per node (5 ms / 100 ms, 200-2000 regions), migrate_hot nr_accesses >= 5 node 1 -> 0,',
-    `  migrate_cold age >= 10 (1 s idle) node 0 -> 1, each quota ${w.quotaBytes >> 20} MiB per 1 s (hottest or coldest`,
-    '  regions first, the last one split at the quota\'s edge, as damos_apply_scheme does).',
+    `  migrate_cold age >= 10 (1 s idle) node 0 -> 1, each quota ${w.quotaBytes >> 20} MiB per 1 s, weights nr_accesses_permil`,
+    '  (migrate_hot) and age_permil (migrate_cold) 1000: hottest or coldest regions first, the last one split at',
+    '  the quota\'s edge and the next window resuming after it, as damos_apply_scheme does.',
   ];
 }
 
@@ -283,7 +287,7 @@ function plot(runs: RunFigures[], meta: { preset: string; seeds: number[] }): Sp
   const rate = lineChartSpec({ title: 'Promotions per second', subtitle: [], xTitle: 'simulated time (s)', yTitle: 'promotions (pages/s)', yBytes: false, series: line('promotions_per_s') });
   for (const sp of [share, rate]) for (const l of sp.legends ?? []) l.title = 'mechanism';
   const seeds = meta.seeds.length > 1 ? `mean over seeds ${meta.seeds.join(',')}` : `seed ${meta.seeds[0]}`;
-  return panels([share, rate], `tiering-shootout: ${meta.preset} (SPE on ${SPE_PRESET}), ${seeds}`, [setup(first.rows['none']?.['quick'] === 1).what]);
+  return panels([share, rate], `tiering-shootout: ${PRESET} (SPE on ${SPE_PRESET}), ${seeds}`, [setup(first.rows['none']?.['quick'] === 1).what]);
 }
 
 export const bench: Bench = {
