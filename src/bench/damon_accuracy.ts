@@ -23,12 +23,11 @@
 import type { Bench, BenchContext, RunFigures } from './types.js';
 import { damonSysfs } from '../kernel/mm/damon/sysfs.js';
 import type { Spec } from 'vega';
-import { groupedBarsSpec, type Bar } from './grouped_bars.js';
-import { SimSession, cell, formatTable, mean, meanText, stdev } from './sim_session.js';
+import { barChartSpec, type Bar } from '../plot/bars.js';
+import { formatTable, mean, meanText, plotSubtitle, stdev, valuesOf } from './runner.js';
+import { ADMIN, SimSession, UL } from './sim.js';
 
 export const PRESET = 'cxl-2node';
-const ADMIN = 'sys/kernel/mm/damon/admin/kdamonds';
-const UL = '18446744073709551615';
 
 export interface Config {
   workload: 'hotset' | 'zipf';
@@ -158,7 +157,7 @@ async function run(ctx: BenchContext): Promise<RunFigures> {
 function table(runs: RunFigures[]): string[] {
   const quick = Object.values(runs[0]?.rows ?? {}).some((r) => r['quick'] === 1);
   const z = sizes(quick);
-  const c = (row: string, col: string, d: number) => meanText(cell(runs, row, col), d);
+  const c = (row: string, col: string, d: number) => meanText(valuesOf(runs, row, col), d);
   return [
     `damon-accuracy: vaddr kdamond on one ${z.label} workload on node 0 (${z.threads} threads), ${PRESET}, numa_balancing=0; ${z.warmAggr} aggregations of warm-up, then ${z.measureAggr} measured; ${runs.length} seed(s)`,
     ...(quick ? ['(--quick: a scaled-down run)'] : []),
@@ -167,7 +166,7 @@ function table(runs: RunFigures[]): string[] {
       ['workload, sample/aggr interval, region bounds', 'precision', 'recall', 'regions', 'true hot %', 'kdamond CPU %'],
       ...configs(quick).map((cf) => {
         const r = rowName(cf);
-        return [r, c(r, 'precision', 3), c(r, 'recall', 3), c(r, 'nr_regions', 0), (100 * mean(cell(runs, r, 'true_hot_frac'))).toFixed(1), c(r, 'kdamond_cpu_pct', 3)];
+        return [r, c(r, 'precision', 3), c(r, 'recall', 3), c(r, 'nr_regions', 0), (100 * mean(valuesOf(runs, r, 'true_hot_frac'))).toFixed(1), c(r, 'kdamond_cpu_pct', 3)];
       }),
     ]),
     '',
@@ -187,7 +186,7 @@ function json(runs: RunFigures[]): unknown {
   const names = Object.keys(runs[0]?.rows ?? {});
   return {
     preset: PRESET,
-    rows: names.map((r) => ({ config: r, ...Object.fromEntries(['precision', 'recall', 'nr_regions', 'true_hot_frac', 'kdamond_cpu_pct'].map((col) => [col, mean(cell(runs, r, col))])) })),
+    rows: names.map((r) => ({ config: r, ...Object.fromEntries(['precision', 'recall', 'nr_regions', 'true_hot_frac', 'kdamond_cpu_pct'].map((col) => [col, mean(valuesOf(runs, r, col))])) })),
   };
 }
 
@@ -198,14 +197,14 @@ function plot(runs: RunFigures[], meta: { preset: string; seeds: number[] }): Sp
   for (const cf of configs(quick)) {
     const r = rowName(cf);
     for (const col of ['precision', 'recall']) {
-      const xs = cell(runs, r, col);
-      bars.push({ category: r, series: col, mean: xs.length ? mean(xs) : NaN, sd: stdev(xs) });
+      const xs = valuesOf(runs, r, col);
+      bars.push({ group: r, series: col, mean: mean(xs), stdev: stdev(xs) });
     }
   }
   const z = sizes(quick);
-  return groupedBarsSpec({
+  return barChartSpec({
     title: `damon-accuracy: ${meta.preset}, seeds ${meta.seeds.join(',')}`,
-    subtitle: [`vaddr DAMON on ${z.label} hotset / zipf; hot = at least the average page's access rate; bytes`],
+    subtitle: [`vaddr DAMON on ${z.label} hotset / zipf; hot = at least the average page's access rate; bytes`, ...plotSubtitle(meta, quick)],
     xTitle: 'workload, sampling/aggregation interval, min-max regions',
     yTitle: 'fraction of bytes',
     yDomain: [0, 1],

@@ -3,25 +3,31 @@
 // 512-CPU 2-node EPYC, base = numa_balancing=2 (hint faults), patched = numa_balancing=0 plus
 // kmmscand; run time, % gain and patch 10's four overhead counters.
 import { barChartSpec, type Bar } from '../plot/bars.js';
-import { fmt, mean, pctStdev, plotSubtitle, round, valuesOf } from './runner.js';
-import { bootPreset, runToEnd, runtimeS, spawn, vmstat } from './sim.js';
+import { fmt, mean, pctStdev, plotSubtitle, round, stdev, valuesOf } from './runner.js';
+import { SimSession } from './sim.js';
 import type { Bench, BenchContext, RunFigures } from './types.js';
 
-const PRESET = 'epyc-2node-256g';
+export const PRESET = 'epyc-2node-256g';
 const SIZES_GB = [8, 32];
 const QUICK = { sizesGb: [1], iters: 128 };
 const OVERHEADS = ['numa_task_work_oh', 'numa_hf_migration_oh', 'kmmscand_scan_oh', 'kmmscand_migration_oh'] as const;
 const SRC = 'kmmscand RFC V0 cover letter, 8 GB row (spec/mechanisms.md §6.5)';
 
+/** abench run to its end in one mode on a fresh machine (also `tiersim bench perf`'s case). */
+export async function runAbench(seed: number, sizeGb: number, iters: number, mode: 'base' | 'patched'): Promise<{ s: SimSession; pid: number }> {
+  const s = new SimSession(PRESET, seed);
+  s.write('proc/sys/kernel/numa_balancing', mode === 'base' ? '2' : '0');
+  if (mode === 'patched') s.write('sys/kernel/mm/kmmscand/scan_enabled', '1');
+  const pid = await s.spawn(`abench size=${sizeGb}G threads=64 iters=${iters} delay_us=1 node=1`);
+  await s.runToEnd(pid);
+  return { s, pid };
+}
+
 /** One run of abench in one mode; the counters it moved. */
 async function runOne(ctx: BenchContext, sizeGb: number, iters: number, mode: 'base' | 'patched'): Promise<Record<string, number>> {
-  const k = bootPreset(PRESET, ctx.seed);
-  k.fs.writeFile('proc/sys/kernel/numa_balancing', mode === 'base' ? '2\n' : '0\n');
-  if (mode === 'patched') k.fs.writeFile('sys/kernel/mm/kmmscand/scan_enabled', '1\n');
-  const pid = await spawn(k, `abench size=${sizeGb}G threads=64 iters=${iters} delay_us=1 node=1`);
-  await runToEnd(k, pid);
-  const v = vmstat(k);
-  const out: Record<string, number> = { time_s: runtimeS(k, pid), hint_faults: v['numa_hint_faults'] ?? 0, promoted: (v['nr_kmmscand_migrated'] ?? 0) + (v['pgpromote_success'] ?? 0) };
+  const { s, pid } = await runAbench(ctx.seed, sizeGb, iters, mode);
+  const v = s.vmstat();
+  const out: Record<string, number> = { time_s: s.runtimeS(pid), hint_faults: v['numa_hint_faults'] ?? 0, promoted: (v['nr_kmmscand_migrated'] ?? 0) + (v['pgpromote_success'] ?? 0) };
   for (const name of OVERHEADS) out[name] = (v[name] ?? 0) / 1e6; // the counters are µs
   return out;
 }
@@ -114,7 +120,7 @@ export const kmmscandAbench: Bench = {
       for (const [col, series] of [['base_s', 'base: NUMAB=2'], ['patched_s', 'patched: NUMAB=0 + kmmscand']] as const) {
         const xs = valuesOf(runs, row, col);
         const pub = this.published?.[`${row}/${col}`]?.value;
-        bars.push({ group: `${gb} GB`, series, mean: mean(xs), stdev: (pctStdev(xs) * mean(xs)) / 100, ...(pub === undefined ? {} : { published: pub }) });
+        bars.push({ group: `${gb} GB`, series, mean: mean(xs), stdev: stdev(xs), ...(pub === undefined ? {} : { published: pub }) });
       }
     }
     return barChartSpec({ title: 'kmmscand RFC V0: abench run time, NUMA balancing tiering vs kmmscand', subtitle: plotSubtitle(meta, meta.quick), xTitle: 'abench buffer size (on the CXL node)', yTitle: 'Run time (simulated s)', bars });

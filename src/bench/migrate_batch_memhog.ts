@@ -4,8 +4,8 @@
 // pages/s, and the per-page split (copy, TLB flush, the rest) as the published perf profile.
 import { costNs, PAGE_SIZE } from '../kernel/config/machine.js';
 import { barChartSpec, type Bar } from '../plot/bars.js';
-import { fmt, mean, pctStdev, plotSubtitle, round, valuesOf } from './runner.js';
-import { bootPreset, migratePages, spawn } from './sim.js';
+import { fmt, mean, pctStdev, plotSubtitle, round, stdev, valuesOf } from './runner.js';
+import { SimSession } from './sim.js';
 import type { Bench, RunFigures } from './types.js';
 
 const PRESET = 'arm64-2node-128c';
@@ -30,14 +30,15 @@ export const migrateBatchMemhog: Bench = {
     const rows: RunFigures['rows'] = {};
     for (const [i, flow] of FLOWS.entries()) {
       ctx.progress(i, FLOWS.length, `${flow} migratepages of ${size}`);
-      const k = bootPreset(PRESET, ctx.seed);
-      k.fs.writeFile('sim/migrate_flow', `${flow}\n`);
+      const sim = new SimSession(PRESET, ctx.seed);
+      const k = sim.k;
+      sim.write('sim/migrate_flow', flow);
       // Bound to node 0 and pinned to one CPU; migratepages runs on CPU 0 (sim/migrate), so the
       // memhog thread is put on another CPU (cpunode=1: CPU 64), as a pinned memhog and a
       // shell's migratepages run on two CPUs. arm64 broadcasts TLBIs: no per-CPU term.
-      const pid = await spawn(k, `memhog size=${size} repeat=100000 threads=1 node=0 policy=bind cpunode=1`);
-      await k.fs.writeFileAsync('sim/advance', '100ms');
-      const s = await migratePages(k, pid, '0', '1');
+      const pid = await sim.spawn(`memhog size=${size} repeat=100000 threads=1 node=0 policy=bind cpunode=1`);
+      await sim.advance('100ms');
+      const s = await sim.migratePages(pid, '0', '1');
       const pages = s['pages_moved']!;
       const elapsed = s['elapsed_ns']! / 1e9;
       const media = k.config.media.dram;
@@ -87,7 +88,7 @@ export const migrateBatchMemhog: Bench = {
       for (const [col, series] of [['copy_us', 'copy'], ['flush_us', 'TLB flush'], ['rest_us', 'rest'], ['per_page_us', 'total']] as const) {
         const xs = valuesOf(runs, row, col);
         const pub = f === 'batched' && col === 'per_page_us' ? 4.43 : f === 'unbatched' ? { copy_us: 3.34, flush_us: 2.19, rest_us: 2.36, per_page_us: 7.89 }[col] : undefined;
-        bars.push({ group: `${f} (${fmt(mean(valuesOf(runs, row, 'elapsed_s')), 3)} s)`, series, mean: mean(xs), stdev: (pctStdev(xs) * mean(xs)) / 100, ...(pub === undefined ? {} : { published: pub }) });
+        bars.push({ group: `${f} (${fmt(mean(valuesOf(runs, row, 'elapsed_s')), 3)} s)`, series, mean: mean(xs), stdev: stdev(xs), ...(pub === undefined ? {} : { published: pub }) });
       }
     }
     return barChartSpec({ title: 'migratepages of memhog 1G on arm64: time per page, unbatched vs batched', subtitle: plotSubtitle(meta, meta.quick), xTitle: 'migrate_pages() flow (elapsed time of migratepages)', yTitle: 'Time per page (simulated µs)', bars });

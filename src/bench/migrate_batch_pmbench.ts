@@ -3,13 +3,29 @@
 // moves its pages between node 0 and node 1 back and forth for a fixed time; TLB-flush IPIs and
 // pages migrated per second, unbatched vs batched. Both published figures are predictions here.
 import { barChartSpec, type Bar } from '../plot/bars.js';
-import { fmt, mean, pctStdev, plotSubtitle, round, valuesOf } from './runner.js';
-import { bootPreset, migratePages, spawn, vmstat } from './sim.js';
+import { fmt, mean, pctStdev, plotSubtitle, round, stdev, valuesOf } from './runner.js';
+import { SimSession } from './sim.js';
 import type { Bench, RunFigures } from './types.js';
 
-const PRESET = '2socket-cxl';
+export const PRESET = '2socket-cxl';
 const FLOWS = ['unbatched', 'batched'] as const;
 const SRC = 'commit "migrate_pages: batch flushing TLB" (6f7d760e86fa), 2-socket Intel server (spec/mechanisms.md §4.3)';
+
+/** `migratepages PID 0 1`, `1 0`, … until `seconds` of simulated time have passed (also
+ * `tiersim bench perf`'s case). */
+export async function bounce(sim: SimSession, pid: number, seconds: number, onRound?: (rounds: number, doneS: number) => void): Promise<{ moved: number; rounds: number; elapsed: number }> {
+  const t0 = sim.k.clock.nowNs;
+  let moved = 0;
+  let rounds = 0;
+  let [from, to] = ['0', '1'];
+  while (sim.k.clock.nowNs - t0 < seconds * 1e9) {
+    moved += (await sim.migratePages(pid, from, to))['pages_moved']!;
+    rounds++;
+    [from, to] = [to, from];
+    onRound?.(rounds, (sim.k.clock.nowNs - t0) / 1e9);
+  }
+  return { moved, rounds, elapsed: (sim.k.clock.nowNs - t0) / 1e9 };
+}
 
 export const migrateBatchPmbench: Bench = {
   name: 'migrate-batch-pmbench',
@@ -27,25 +43,14 @@ export const migrateBatchPmbench: Bench = {
     const seconds = ctx.quick ? 0.5 : 10;
     const rows: RunFigures['rows'] = {};
     for (const [i, flow] of FLOWS.entries()) {
-      const k = bootPreset(PRESET, ctx.seed);
-      k.fs.writeFile('proc/sys/kernel/numa_balancing', '0\n'); // only migratepages moves pages
-      k.fs.writeFile('sim/migrate_flow', `${flow}\n`);
-      const pid = await spawn(k, `abench size=${size} threads=16 iters=1000000 node=0`);
-      await k.fs.writeFileAsync('sim/advance', '100ms');
-      const v0 = vmstat(k);
-      const t0 = k.clock.nowNs;
-      let moved = 0;
-      let rounds = 0;
-      let [from, to] = ['0', '1'];
-      while (k.clock.nowNs - t0 < seconds * 1e9) {
-        const s = await migratePages(k, pid, from, to);
-        moved += s['pages_moved']!;
-        rounds++;
-        [from, to] = [to, from];
-        ctx.progress(i * 1000 + Math.round(((k.clock.nowNs - t0) / 1e9 / seconds) * 1000), FLOWS.length * 1000, `${flow}: ${rounds} migratepages`);
-      }
-      const elapsed = (k.clock.nowNs - t0) / 1e9;
-      const v1 = vmstat(k);
+      const sim = new SimSession(PRESET, ctx.seed);
+      sim.write('proc/sys/kernel/numa_balancing', '0'); // only migratepages moves pages
+      sim.write('sim/migrate_flow', flow);
+      const pid = await sim.spawn(`abench size=${size} threads=16 iters=1000000 node=0`);
+      await sim.advance('100ms');
+      const v0 = sim.vmstat();
+      const { moved, rounds, elapsed } = await bounce(sim, pid, seconds, (r, doneS) => ctx.progress(i * 1000 + Math.round((doneS / seconds) * 1000), FLOWS.length * 1000, `${flow}: ${r} migratepages`));
+      const v1 = sim.vmstat();
       const d = (name: string) => (v1[name] ?? 0) - (v0[name] ?? 0);
       rows[`flow=${flow}`] = {
         elapsed_s: elapsed,
@@ -89,7 +94,7 @@ export const migrateBatchPmbench: Bench = {
     const bars: Bar[] = [];
     for (const [col, series, pub] of [['ipi_reduction_pct', 'TLB-flush IPI reduction', 99.1], ['pages_per_s_gain_pct', 'pages/s gain', 291.7]] as const) {
       const xs = valuesOf(runs, 'summary', col);
-      bars.push({ group: series, series: 'model', mean: mean(xs), stdev: (pctStdev(xs) * Math.abs(mean(xs))) / 100, published: pub });
+      bars.push({ group: series, series: 'model', mean: mean(xs), stdev: stdev(xs), published: pub });
     }
     return barChartSpec({ title: 'migratepages bouncing pmbench on a 2-socket x86: batched vs unbatched', subtitle: plotSubtitle(meta, meta.quick), xTitle: 'figure (batched relative to unbatched)', yTitle: 'Change (%)', bars });
   },

@@ -4,7 +4,9 @@
 // open+read+close and `cat` loops against tmpfs and the host's sysfs in the same run.
 import { fuseFigures } from './perf_fuse.js';
 import { fmt, mean, round, valuesOf } from './runner.js';
-import { bootPreset, migratePages, runToEnd, spawn } from './sim.js';
+import { runAbench, PRESET as EPYC } from './kmmscand_abench.js';
+import { bounce, PRESET as PMBENCH_PRESET } from './migrate_batch_pmbench.js';
+import { SimSession } from './sim.js';
 import type { Bench, BenchContext, RunFigures } from './types.js';
 
 interface Case {
@@ -14,50 +16,29 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  {
-    name: 'kmmscand-abench patched (8 GB; --quick 1 GB)',
-    async run(ctx) {
-      const k = bootPreset('epyc-2node-256g', ctx.seed);
-      k.fs.writeFile('proc/sys/kernel/numa_balancing', '0\n');
-      k.fs.writeFile('sys/kernel/mm/kmmscand/scan_enabled', '1\n');
-      const pid = await spawn(k, `abench size=${ctx.quick ? 1 : 8}G threads=64 iters=${ctx.quick ? 128 : 512} delay_us=1 node=1`);
-      await runToEnd(k, pid);
-      return k.clock.nowNs / 1e9;
+  ...(['patched', 'base'] as const).map((mode) => ({
+    name: mode === 'patched' ? 'kmmscand-abench patched (8 GB; --quick 1 GB)' : 'kmmscand-abench base, numa_balancing=2 (8 GB; --quick 1 GB)',
+    async run(ctx: BenchContext) {
+      const { s } = await runAbench(ctx.seed, ctx.quick ? 1 : 8, ctx.quick ? 128 : 512, mode);
+      return s.k.clock.nowNs / 1e9;
     },
-  },
-  {
-    name: 'kmmscand-abench base, numa_balancing=2 (8 GB; --quick 1 GB)',
-    async run(ctx) {
-      const k = bootPreset('epyc-2node-256g', ctx.seed);
-      k.fs.writeFile('proc/sys/kernel/numa_balancing', '2\n');
-      const pid = await spawn(k, `abench size=${ctx.quick ? 1 : 8}G threads=64 iters=${ctx.quick ? 128 : 512} delay_us=1 node=1`);
-      await runToEnd(k, pid);
-      return k.clock.nowNs / 1e9;
-    },
-  },
+  })),
   {
     name: 'migrate-batch-memhog unbatched migratepages (1 GB)',
     async run(ctx) {
-      const k = bootPreset('arm64-2node-128c', ctx.seed);
-      k.fs.writeFile('sim/migrate_flow', 'unbatched\n');
-      const pid = await spawn(k, `memhog size=${ctx.quick ? '64M' : '1G'} repeat=100000 node=0 policy=bind cpunode=1`);
-      const s = await migratePages(k, pid, '0', '1');
-      return s['elapsed_ns']! / 1e9;
+      const s = new SimSession('arm64-2node-128c', ctx.seed);
+      s.write('sim/migrate_flow', 'unbatched');
+      const pid = await s.spawn(`memhog size=${ctx.quick ? '64M' : '1G'} repeat=100000 node=0 policy=bind cpunode=1`);
+      return (await s.migratePages(pid, '0', '1'))['elapsed_ns']! / 1e9;
     },
   },
   {
     name: 'migrate-batch-pmbench batched, 10 s of bouncing (1 GB)',
     async run(ctx) {
-      const k = bootPreset('2socket-cxl', ctx.seed);
-      k.fs.writeFile('proc/sys/kernel/numa_balancing', '0\n');
-      const pid = await spawn(k, `abench size=${ctx.quick ? '128M' : '1G'} threads=16 iters=1000000 node=0`);
-      const t0 = k.clock.nowNs;
-      let [from, to] = ['0', '1'];
-      while (k.clock.nowNs - t0 < (ctx.quick ? 0.5 : 10) * 1e9) {
-        await migratePages(k, pid, from, to);
-        [from, to] = [to, from];
-      }
-      return (k.clock.nowNs - t0) / 1e9;
+      const s = new SimSession(PMBENCH_PRESET, ctx.seed);
+      s.write('proc/sys/kernel/numa_balancing', '0');
+      const pid = await s.spawn(`abench size=${ctx.quick ? '128M' : '1G'} threads=16 iters=1000000 node=0`);
+      return (await bounce(s, pid, ctx.quick ? 0.5 : 10)).elapsed;
     },
   },
 ];
@@ -83,9 +64,9 @@ export const perfBench: Bench = {
     const gib = ctx.quick ? 4 : 32;
     (globalThis as { gc?: () => void }).gc?.();
     const m0 = process.memoryUsage();
-    const k = bootPreset('epyc-2node-256g', ctx.seed);
-    k.fs.writeFile('proc/sys/kernel/numa_balancing', '0\n');
-    await spawn(k, `idle size=${gib}G node=1`);
+    const s = new SimSession(EPYC, ctx.seed);
+    s.write('proc/sys/kernel/numa_balancing', '0');
+    await s.spawn(`idle size=${gib}G node=1`);
     (globalThis as { gc?: () => void }).gc?.();
     const m1 = process.memoryUsage();
     const bytes = m1.heapUsed + m1.arrayBuffers - m0.heapUsed - m0.arrayBuffers;
@@ -95,19 +76,19 @@ export const perfBench: Bench = {
     // simulator's CPU per simulated second is the share of a core a realtime mount needs.
     ctx.progress(CASES.length + 1, CASES.length + 3, 'DAMON paddr 256 GiB');
     {
-      const kd = bootPreset('epyc-2node-256g', ctx.seed);
-      kd.fs.writeFile('proc/sys/kernel/numa_balancing', '0\n');
-      await spawn(kd, 'hotset size=8G threads=64 node=1');
+      const sd = new SimSession(EPYC, ctx.seed);
+      sd.write('proc/sys/kernel/numa_balancing', '0');
+      await sd.spawn('hotset size=8G threads=64 node=1');
       const D = 'sys/kernel/debug/damon';
-      const lo = Math.min(...kd.layout.ram.map((r) => r.start));
-      const hi = Math.max(...kd.layout.ram.map((r) => r.end + 1));
-      kd.fs.writeFile(`${D}/pids`, 'paddr\n');
-      kd.fs.writeFile(`${D}/init_regions`, `-1 ${lo} ${hi}\n`);
-      kd.fs.writeFile(`${D}/monitor_on`, 'on\n');
+      const lo = Math.min(...sd.k.layout.ram.map((r) => r.start));
+      const hi = Math.max(...sd.k.layout.ram.map((r) => r.end + 1));
+      sd.write(`${D}/pids`, 'paddr');
+      sd.write(`${D}/init_regions`, `-1 ${lo} ${hi}`);
+      sd.write(`${D}/monitor_on`, 'on');
       const simS = ctx.quick ? 2 : 20;
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      await kd.fs.writeFileAsync('sim/advance', `${simS}s`);
+      await sd.advance(`${simS}s`);
       const cpu = process.cpuUsage(cpu0);
       const cpuS = (cpu.user + cpu.system) / 1e6;
       rows['damon'] = { simulated_s: simS, wall_s: (performance.now() - t0) / 1000, cpu_s: cpuS, realtime_core_pct: (100 * cpuS) / simS };

@@ -49,9 +49,10 @@ export function errorPct(model: number, published: number): number {
   return published === 0 ? NaN : (100 * (model - published)) / Math.abs(published);
 }
 
-/** The values of one figure (`row/column`) across runs; runs that lack it are skipped. */
+/** The values of one figure (`row/column`) across runs; runs that lack it (or where it is
+ * undefined, NaN) are skipped. */
 export function valuesOf(runs: readonly RunFigures[], row: string, col: string): number[] {
-  return runs.map((r) => r.rows[row]?.[col]).filter((v): v is number => typeof v === 'number');
+  return runs.map((r) => r.rows[row]?.[col]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
 }
 
 /** Round to 4 significant decimals for printing and JSON (the model is not more exact). */
@@ -63,6 +64,20 @@ export function round(x: number, digits = 4): number {
 /** Fixed-point with `d` decimals, padded to `w`. */
 export function fmt(x: number, d = 2, w = 0): string {
   return (Number.isFinite(x) ? x.toFixed(d) : 'n/a').padStart(w);
+}
+
+/** `mean ±%stdev` with `digits` decimals (no ± for one run), or `-` when no run has the figure. */
+export function meanText(xs: readonly number[], digits = 2): string {
+  if (!xs.length) return '-';
+  const m = mean(xs).toFixed(digits);
+  return xs.length > 1 ? `${m} ±${pctStdev(xs).toFixed(1)}%` : m;
+}
+
+/** Pad columns of a table (rows of cells) to their widest cell; the first column left-aligned. */
+export function formatTable(rows: ReadonlyArray<readonly string[]>): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
 }
 
 let cachedVersion: string | undefined;

@@ -13,8 +13,9 @@
 import type { Bench, BenchContext, RunFigures } from './types.js';
 import { costNs } from '../kernel/config/machine.js';
 import type { Spec } from 'vega';
-import { groupedBarsSpec, type Bar } from './grouped_bars.js';
-import { SimSession, cell, errorPct, formatTable, mean, meanText, stdev } from './sim_session.js';
+import { barChartSpec, type Bar } from '../plot/bars.js';
+import { errorPct, formatTable, mean, meanText, plotSubtitle, stdev, valuesOf } from './runner.js';
+import { SimSession } from './sim.js';
 
 export const PRESET = 'arm64-2node-128c-cxl';
 
@@ -52,10 +53,7 @@ async function runOne(ctx: BenchContext, source: Row, step: number, steps: numbe
     s.write('proc/sys/kernel/numa_balancing_mem_sampling', '1');
   }
   const pid = await s.spawn(numa ? w.spec.replace('node=2', 'node=1') : w.spec);
-  for (let t = 0; s.state(pid) !== 'done' && t < w.maxS; t++) {
-    await s.advance('1s');
-    ctx.progress(step, steps, `${source}: ${t + 1} s simulated`);
-  }
+  await s.runToEnd(pid, { stepS: 1, maxS: w.maxS, onStep: (t) => ctx.progress(step, steps, `${source}: ${t} s simulated`) });
   const v = s.vmstat();
   const nb = s.numab(pid);
   const decodeS = (nb['samples']! * costNs(s.k.config, 'speSampleProcess')) / 1e9;
@@ -114,11 +112,11 @@ const published: Bench['published'] = {
 function table(runs: RunFigures[]): string[] {
   const quick = runs.some((r) => r.rows['summary']?.['quick'] === 1);
   const w = workload(quick);
-  const c = (row: string, col: string, d = 2) => meanText(cell(runs, row, col), d);
+  const c = (row: string, col: string, d = 2) => meanText(valuesOf(runs, row, col), d);
   const pub = (key: string) => (published?.[key] ? String(published[key]!.value) : '-');
   const err = (row: string, col: string) => {
     const p = published?.[`${row}/${col}`];
-    const xs = cell(runs, row, col);
+    const xs = valuesOf(runs, row, col);
     return p && xs.length ? `${errorPct(mean(xs), p.value).toFixed(0)}%` : '';
   };
   const both = (label: string, col: string, d = 2, pubDefault = '', pubSampled = ''): string[] => [label, ...ROWS.map((r) => c(r, col, d)), pubDefault, pubSampled];
@@ -171,7 +169,7 @@ function table(runs: RunFigures[]): string[] {
 }
 
 function json(runs: RunFigures[]): unknown {
-  const m = (row: string, col: string) => mean(cell(runs, row, col));
+  const m = (row: string, col: string) => mean(valuesOf(runs, row, col));
   return {
     preset: PRESET,
     rows: ROWS.map((r) => ({ source: r, ...Object.fromEntries(Object.keys(runs[0]?.rows[r] ?? {}).map((col) => [col, m(r, col)])) })),
@@ -186,20 +184,20 @@ const PATHS: Array<[string, string]> = [['scan_s', 'scan'], ['fault_s', 'hint fa
 /** Overhead by path: the four runs' bars (mean ± sd over seeds) beside the IBS RFC's. */
 function plot(runs: RunFigures[], meta: { preset: string; seeds: number[] }): Spec {
   const bars: Bar[] = [];
-  for (const [col, category] of PATHS) {
+  for (const [col, group] of PATHS) {
     for (const r of ROWS) {
-      const xs = cell(runs, r, col);
-      bars.push({ category, series: SERIES[r], mean: mean(xs), sd: stdev(xs) });
+      const xs = valuesOf(runs, r, col);
+      bars.push({ group, series: SERIES[r], mean: mean(xs), stdev: stdev(xs) });
     }
     const pubD = published?.[`hint_faults/${col}`];
     const pubS = published?.[`spe/${col}`];
-    bars.push({ category, series: 'IBS RFC default (published)', mean: pubD?.value ?? (col === 'irq_s' || col === 'taskwork_s' ? 0 : NaN), sd: 0 });
-    bars.push({ category, series: 'IBS RFC sampled (published)', mean: pubS?.value ?? (col === 'scan_s' || col === 'fault_s' ? 0 : NaN), sd: 0 });
+    bars.push({ group, series: 'IBS RFC default (published)', mean: pubD?.value ?? (col === 'irq_s' || col === 'taskwork_s' ? 0 : NaN), stdev: 0 });
+    bars.push({ group, series: 'IBS RFC sampled (published)', mean: pubS?.value ?? (col === 'scan_s' || col === 'fault_s' ? 0 : NaN), stdev: 0 });
   }
   const quick = runs.some((r) => r.rows['summary']?.['quick'] === 1);
-  return groupedBarsSpec({
+  return barChartSpec({
     title: `sampling-vs-hintfaults: ${meta.preset}, seeds ${meta.seeds.join(',')}`,
-    subtitle: [`${workload(quick).what}; NUMA balancing overhead by path (model: Arm SPE; published: AMD IBS, another machine)`],
+    subtitle: [`${workload(quick).what}; NUMA balancing overhead by path (model: Arm SPE; published: AMD IBS, another machine)`, ...plotSubtitle(meta, quick)],
     xTitle: 'overhead path',
     yTitle: 'CPU time (s)',
     bars,

@@ -15,7 +15,8 @@ import type { Scale, Spec } from 'vega';
 import type { Bench, BenchContext, RunFigures } from './types.js';
 import { damonSysfs } from '../kernel/mm/damon/sysfs.js';
 import { lineChartSpec } from '../plot/lines.js';
-import { SimSession, cell, formatTable, mean, meanText } from './sim_session.js';
+import { formatTable, mean, meanText, valuesOf } from './runner.js';
+import { ADMIN, SimSession, UL } from './sim.js';
 
 export const PRESET = 'cxl-2node';
 export const SPE_PRESET = 'arm64-2node-128c-cxl';
@@ -64,17 +65,16 @@ function nodeRange(s: SimSession, nid: number): [number, number] {
   return [Math.min(...ids) * block, (Math.max(...ids) + 1) * block];
 }
 
-const UL = '18446744073709551615';
-const ADMIN = 'sys/kernel/mm/damon/admin/kdamonds';
-
 /** Two paddr kdamonds: 0 watches the CXL node and promotes hot regions, 1 watches DRAM and demotes cold ones. */
 function startDamon(s: SimSession, quotaBytes: number): void {
   s.write(`${ADMIN}/nr_kdamonds`, '2');
-  const schemes: Array<{ nid: number; action: string; target: number; nr: [string, string]; age: [string, string] }> = [
+  // The quota's prioritisation scores regions by these weights; sysfs starts them at 0, which
+  // scores every region alike (the quota then takes regions in address order).
+  const schemes: Array<{ nid: number; action: string; target: number; nr: [string, string]; age: [string, string]; weight: string }> = [
     // hot: sampled accessed in at least 5 of the 20 samples of an aggregation interval
-    { nid: 1, action: 'migrate_hot', target: 0, nr: ['5', UL], age: ['0', UL] },
+    { nid: 1, action: 'migrate_hot', target: 0, nr: ['5', UL], age: ['0', UL], weight: 'nr_accesses_permil' },
     // cold: not accessed for 10 aggregation intervals (1 s)
-    { nid: 0, action: 'migrate_cold', target: 1, nr: ['0', '0'], age: ['10', UL] },
+    { nid: 0, action: 'migrate_cold', target: 1, nr: ['0', '0'], age: ['10', UL], weight: 'age_permil' },
   ];
   schemes.forEach((sc, i) => {
     const c = `${ADMIN}/${i}/contexts/0`;
@@ -103,6 +103,7 @@ function startDamon(s: SimSession, quotaBytes: number): void {
     s.write(`${S}/access_pattern/age/max`, sc.age[1]);
     s.write(`${S}/quotas/bytes`, String(quotaBytes));
     s.write(`${S}/quotas/reset_interval_ms`, '1000');
+    s.write(`${S}/quotas/weights/${sc.weight}`, '1000');
     s.write(`${ADMIN}/${i}/state`, 'on');
   });
 }
@@ -142,16 +143,19 @@ async function runOne(ctx: BenchContext, m: Mechanism, step: number): Promise<{ 
   const rate: Array<[number, number]> = [];
   const t0 = s.nowS();
   let prev = moved(s, m).promoted;
-  for (let t = 1; s.state(pid) !== 'done' && t <= w.maxS; t++) {
-    await s.advance('1s');
-    const x = s.nowS() - t0;
-    const sh = s.topTierShare(pid);
-    if (sh !== undefined && s.state(pid) !== 'done') share.push([x, sh]);
-    const now = moved(s, m).promoted;
-    rate.push([x, now - prev]);
-    prev = now;
-    ctx.progress(step, MECHANISMS.length, `${m}: ${t} s simulated`);
-  }
+  await s.runToEnd(pid, {
+    stepS: 1,
+    maxS: w.maxS,
+    onStep: (t) => {
+      const x = s.nowS() - t0;
+      const sh = s.topTierShare(pid);
+      if (sh !== undefined && s.state(pid) !== 'done') share.push([x, sh]);
+      const now = moved(s, m).promoted;
+      rate.push([x, now - prev]);
+      prev = now;
+      ctx.progress(step, MECHANISMS.length, `${m}: ${t} s simulated`);
+    },
+  });
   const nb = s.numab(pid);
   const kt = s.kthreadsNs();
   const kswapd = Object.entries(kt).filter(([n]) => n.startsWith('kswapd')).reduce((a, [, ns]) => a + ns, 0) / 1e9;
@@ -194,7 +198,7 @@ async function run(ctx: BenchContext): Promise<RunFigures> {
 function table(runs: RunFigures[]): string[] {
   const quick = runs.some((r) => r.rows['none']?.['quick'] === 1);
   const w = setup(quick);
-  const c = (row: string, col: string, d = 2) => meanText(cell(runs, row, col), d);
+  const c = (row: string, col: string, d = 2) => meanText(valuesOf(runs, row, col), d);
   return [
     `tiering-shootout: ${w.what}; ${PRESET} (SPE: ${SPE_PRESET}); demotion on; ${runs.length} seed(s)`,
     ...(quick ? ['(--quick: a scaled-down run)'] : []),
@@ -227,13 +231,14 @@ function table(runs: RunFigures[]): string[] {
     '  numa_balancing=0, where pgpromote_success is not counted), DAMOS migrate_hot sz_applied / 4 KiB',
     '  (MR_DAMON counts no pgpromote). Demotions: pgdemote_* plus DAMOS migrate_cold sz_applied.',
     '- DAMON: one paddr kdamond per node (5 ms / 100 ms, 200-2000 regions), migrate_hot nr_accesses >= 5 node 1 -> 0,',
-    `  migrate_cold age >= 10 (1 s idle) node 0 -> 1, each quota ${w.quotaBytes >> 20} MiB per 1 s (hottest or coldest`,
-    '  regions first, the last one split at the quota\'s edge, as damos_apply_scheme does).',
+    `  migrate_cold age >= 10 (1 s idle) node 0 -> 1, each quota ${w.quotaBytes >> 20} MiB per 1 s, weights nr_accesses_permil`,
+    '  (migrate_hot) and age_permil (migrate_cold) 1000: hottest or coldest regions first, the last one split at',
+    '  the quota\'s edge and the next window resuming after it, as damos_apply_scheme does.',
   ];
 }
 
 function json(runs: RunFigures[]): unknown {
-  const m = (row: string, col: string) => mean(cell(runs, row, col));
+  const m = (row: string, col: string) => mean(valuesOf(runs, row, col));
   return {
     preset: PRESET,
     spe_preset: SPE_PRESET,
@@ -268,13 +273,21 @@ export function panels(specs: Spec[], title: string, subtitle: string[]): Spec {
   };
 }
 
+/** A series' mean over the seeds at each simulated second (the seeds that reached it). */
+export function meanSeries(runs: readonly RunFigures[], key: string): Array<[number, number]> {
+  const at = new Map<number, number[]>();
+  for (const r of runs) for (const [x, y] of r.series?.[key] ?? []) at.set(x, [...(at.get(x) ?? []), y]);
+  return [...at.entries()].sort(([a], [b]) => a - b).map(([x, ys]) => [x, mean(ys)]);
+}
+
 function plot(runs: RunFigures[], meta: { preset: string; seeds: number[] }): Spec {
   const first = runs[0]!;
-  const line = (what: string) => MECHANISMS.map((m) => ({ name: LABEL[m], points: first.series?.[`${m}/${what}`] ?? [] }));
+  const line = (what: string) => MECHANISMS.map((m) => ({ name: LABEL[m], points: meanSeries(runs, `${m}/${what}`) }));
   const share = lineChartSpec({ title: 'Top tier\'s share of the workload\'s accesses', subtitle: [], xTitle: 'simulated time (s)', yTitle: 'top-tier share of accesses (fraction)', yBytes: false, series: line('top_tier_share') });
   const rate = lineChartSpec({ title: 'Promotions per second', subtitle: [], xTitle: 'simulated time (s)', yTitle: 'promotions (pages/s)', yBytes: false, series: line('promotions_per_s') });
   for (const sp of [share, rate]) for (const l of sp.legends ?? []) l.title = 'mechanism';
-  return panels([share, rate], `tiering-shootout: ${meta.preset} (SPE on ${SPE_PRESET}), seed ${meta.seeds[0]}`, [setup(first.rows['none']?.['quick'] === 1).what]);
+  const seeds = meta.seeds.length > 1 ? `mean over seeds ${meta.seeds.join(',')}` : `seed ${meta.seeds[0]}`;
+  return panels([share, rate], `tiering-shootout: ${PRESET} (SPE on ${SPE_PRESET}), ${seeds}`, [setup(first.rows['none']?.['quick'] === 1).what]);
 }
 
 export const bench: Bench = {

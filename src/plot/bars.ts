@@ -1,6 +1,8 @@
 // Grouped bars with error bars: the publication-style figure of the `tiersim bench` tables
 // (one group per row of the table, one bar per series, whiskers at mean ± one standard
-// deviation over the seeds, an optional published value as a black tick on its bar).
+// deviation over the seeds, an optional published value as a black tick on its bar). The chart
+// widens with the number of groups and angles their labels when there are many; a bar whose
+// mean is not finite (a figure no seed produced) is left out, its slot kept.
 import type { Spec } from 'vega';
 import { BASE_CONFIG } from './style.js';
 
@@ -23,15 +25,19 @@ export interface BarChartInput {
   /** With its unit: "Run time (s)". */
   readonly yTitle: string;
   readonly bars: readonly Bar[];
+  /** A fixed y domain (e.g. [0, 1] for a fraction); else from 0 to the data, rounded. */
+  readonly yDomain?: readonly [number, number];
 }
 
 const W = 560;
 const H = 360;
+/** More groups than this and their labels are angled. */
+const FLAT_LABELS = 4;
 
 export function barChartSpec(input: BarChartInput): Spec {
   const groups = [...new Set(input.bars.map((b) => b.group))];
   const series = [...new Set(input.bars.map((b) => b.series))];
-  const values = input.bars.map((b) => ({
+  const values = input.bars.filter((b) => Number.isFinite(b.mean)).map((b) => ({
     group: b.group,
     series: b.series,
     mean: b.mean,
@@ -40,8 +46,9 @@ export function barChartSpec(input: BarChartInput): Spec {
     published: b.published ?? null,
   }));
   const hasPublished = input.bars.some((b) => b.published !== undefined);
+  const angled = groups.length > FLAT_LABELS;
   return {
-    width: W,
+    width: Math.max(W, groups.length * (series.length * 22 + 30)),
     height: H,
     padding: 12,
     autosize: { type: 'pad' },
@@ -55,12 +62,14 @@ export function barChartSpec(input: BarChartInput): Spec {
     ],
     scales: [
       { name: 'x', type: 'band', domain: groups, range: 'width', padding: 0.2 },
-      { name: 'y', type: 'linear', domain: { fields: [{ data: 'bars', field: 'hi' }, { data: 'bars', field: 'published' }] }, range: 'height', nice: true, zero: true },
+      input.yDomain
+        ? { name: 'y', type: 'linear', domain: [...input.yDomain], range: 'height', zero: true, clamp: true }
+        : { name: 'y', type: 'linear', domain: { fields: [{ data: 'bars', field: 'hi' }, { data: 'bars', field: 'published' }] }, range: 'height', nice: true, zero: true },
       { name: 'color', type: 'ordinal', domain: series, range: 'category' },
       { name: 'pub', type: 'ordinal', domain: { data: 'pubkey', field: 'label' }, range: ['black'] },
     ],
     axes: [
-      { orient: 'bottom', scale: 'x', title: input.xTitle },
+      { orient: 'bottom', scale: 'x', title: input.xTitle, ...(angled ? { labelAngle: -30, labelAlign: 'right' as const, labelLimit: 220 } : {}) },
       { orient: 'left', scale: 'y', title: input.yTitle, grid: true, gridOpacity: 0.3 },
     ],
     legends: [
@@ -101,30 +110,19 @@ export function barChartSpec(input: BarChartInput): Spec {
               },
             },
           },
-          {
-            type: 'rule',
+          // the whiskers' caps
+          ...['hi', 'lo'].map((end) => ({
+            type: 'rule' as const,
             from: { data: 'in_group' },
             encode: {
               enter: {
                 x: { scale: 's', field: 'series', band: 0.3 },
                 x2: { scale: 's', field: 'series', band: 0.7 },
-                y: { scale: 'y', field: 'hi' },
+                y: { scale: 'y', field: end },
                 stroke: { value: '#222' },
               },
             },
-          },
-          {
-            type: 'rule',
-            from: { data: 'in_group' },
-            encode: {
-              enter: {
-                x: { scale: 's', field: 'series', band: 0.3 },
-                x2: { scale: 's', field: 'series', band: 0.7 },
-                y: { scale: 'y', field: 'lo' },
-                stroke: { value: '#222' },
-              },
-            },
-          },
+          })),
           {
             type: 'rule',
             from: { data: 'in_group' },

@@ -7,15 +7,9 @@
 # rises, and migrate_hot's tried regions are really accessed (sim/truth/rate).
 source "$(dirname "$0")/lib.sh"
 
-A=$R/sys/kernel/mm/damon/admin
-K=$A/kdamonds
-require_file "$K/nr_kdamonds"
-require_writes
-is_simulator || skip "a real kernel's DAMON sysfs is not written by this script"
-SIM=$R/sim
+require_damon_admin
 [ "$(ls -d "$NODE"/node[0-9]* | wc -l)" = 2 ] || skip "needs the two-node cxl-2node machine"
 
-spawn() { local pid; exec 3<>"$SIM/spawn"; echo "$1" >&3; read -r pid <&3; exec 3>&-; echo "$pid"; }
 # used_bp NID: (MemTotal − MemFree) × 10000 / MemTotal of the node, as damos_get_node_mem_bp.
 used_bp() {
 	awk '/MemTotal/ {t = $4} /MemFree/ {f = $4} END {printf "%d\n", (t - f) * 10000 / t}' "$NODE/node$1/meminfo"
@@ -27,9 +21,10 @@ GOAL_FREE_BP=2500 # keep DRAM used at or below 75 %
 # NUMA balancing (on by default) would promote the hot set by itself: DAMON alone here.
 nb=$(cat "$KSYSCTL/numa_balancing")
 write_ok "$KSYSCTL/numa_balancing" 0
-cold=$(spawn "idle size=12G node=0")
-hot=$(spawn "hotset size=1G node=1")
-[[ $cold =~ ^[0-9]+$ && $hot =~ ^[0-9]+$ ]] || { fail "spawn answered '$cold' '$hot'"; finish; }
+sim_spawn "idle size=12G node=0"
+cold=$REPLY
+sim_spawn "hotset size=1G node=1"
+hot=$REPLY
 write_ok "$SIM/advance" 2s
 before_share=$(share 0)
 before_used=$(used_bp 0)

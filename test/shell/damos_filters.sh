@@ -6,21 +6,9 @@
 # by dests weights (numa_maps), with fvaddr in avail_operations.
 source "$(dirname "$0")/lib.sh"
 
-A=$R/sys/kernel/mm/damon/admin
-K=$A/kdamonds
-require_file "$K/nr_kdamonds"
-require_writes
-is_simulator || skip "a real kernel's DAMON sysfs is not written by this script"
-SIM=$R/sim
+require_damon_admin
 UL=18446744073709551615
 
-spawn() {
-	exec 3<>"$SIM/spawn"
-	echo "$1" >&3
-	read -r REPLY <&3
-	exec 3>&-
-	[[ $REPLY =~ ^[0-9]+$ ]] || { fail "spawn '$1' answered '$REPLY'"; finish; }
-}
 resident() { grep -o " N$2=[0-9]*" "$SIM/processes/$1/numa_maps" | cut -d= -f2; }
 
 write_ok "$K/nr_kdamonds" 1
@@ -53,7 +41,7 @@ content_is "$F/matching" Y
 write_ok "$F/allow" Y
 
 # usage.rst: a vaddr stat scheme with an ops filter counts what the filter passes
-spawn "hotset size=16M node=0"
+sim_spawn "hotset size=16M node=0"
 hot=$REPLY
 write_ok "$C/operations" vaddr
 write_ok "$C/targets/nr_targets" 1
@@ -76,7 +64,7 @@ write_ok "$K/0/state" off
 echo 9 >"$SIM/processes/$hot/kill" 2>/dev/null || true
 
 # dests: vaddr migrate_cold interleaves the pages over the destinations by weight
-spawn "idle size=16M node=0"
+sim_spawn "idle size=16M node=0"
 idle=$REPLY
 write_ok "$C/targets/0/pid_target" "$idle"
 write_ok "$S/ops_filters/nr_filters" 0

@@ -68,6 +68,27 @@ have_file() {
 	return 1
 }
 
+# sim_spawn SPEC: write SPEC to sim/spawn and read the answer on the same open file; the pid in
+# REPLY. A spawn that answers no pid fails the script there.
+sim_spawn() {
+	exec 3<>"$R/sim/spawn"
+	echo "$1" >&3
+	read -r REPLY <&3
+	exec 3>&-
+	[[ $REPLY =~ ^[0-9]+$ ]] || { fail "sim/spawn '$1' answered '$REPLY'"; finish; }
+}
+
+# require_damon_admin: go on only with a writable tiersim DAMON_SYSFS tree; sets A (the admin
+# directory), K (its kdamonds) and SIM (the mount's sim/).
+require_damon_admin() {
+	A=$R/sys/kernel/mm/damon/admin
+	K=$A/kdamonds
+	SIM=$R/sim
+	require_file "$K/nr_kdamonds"
+	require_writes
+	is_simulator || skip "a real kernel's DAMON sysfs is not written by this script"
+}
+
 # strerror ERRNAME: the text bash prints for that errno.
 strerror() {
 	case $1 in

@@ -72,4 +72,23 @@ describe('bar chart spec', () => {
       { group: '8 GB', series: 'patched', mean: 8, lo: 7.5, hi: 8.5, published: null },
     ]);
   });
+
+  it('a fixed y domain, wider with many groups, angled labels past four groups, bars without a finite mean left out', () => {
+    const bars = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].flatMap((group) => [
+      { group, series: 'precision', mean: group === 'f' ? NaN : 0.5, stdev: 0.1 },
+      { group, series: 'recall', mean: 0.9, stdev: 0 },
+    ]);
+    const spec = barChartSpec({ title: 'T', subtitle: [], xTitle: 'config', yTitle: 'fraction of bytes', bars, yDomain: [0, 1] });
+    expect(spec.scales!.find((sc) => sc.name === 'y')).toMatchObject({ domain: [0, 1], clamp: true });
+    expect(spec.width).toBe(8 * (2 * 22 + 30)); // 592: two 22 px bars and 30 px of gap per group
+    expect(spec.axes![0]).toMatchObject({ labelAngle: -30 });
+    const values = (spec.data![0] as { values: Array<Record<string, unknown>> }).values;
+    expect(values.length).toBe(15);
+    expect(values.some((v) => v['group'] === 'f' && v['series'] === 'precision')).toBe(false);
+    expect(spec.scales!.find((sc) => sc.name === 'x')).toMatchObject({ domain: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] });
+    // Few groups keep the old shape: 560 wide, flat labels.
+    const two = barChartSpec({ title: 'T', subtitle: [], xTitle: 'x', yTitle: 'y (s)', bars: bars.slice(0, 4) });
+    expect(two.width).toBe(560);
+    expect(two.axes![0]!.labelAngle).toBeUndefined();
+  });
 });

@@ -2,7 +2,7 @@
 // CXL hot set up and ends with more of the workload's accesses on the top tier than no mechanism;
 // the plot is a two-panel line chart over simulated time.
 import { describe, expect, it } from 'vitest';
-import { MECHANISMS, bench } from '../../../src/bench/tiering_shootout.js';
+import { MECHANISMS, bench, meanSeries } from '../../../src/bench/tiering_shootout.js';
 import { renderSvg } from '../../../src/plot/render.js';
 
 describe('tiering-shootout --quick', () => {
@@ -46,4 +46,15 @@ describe('tiering-shootout --quick', () => {
     expect(svg).toContain('promotions (pages/s)');
     expect(svg).toContain('kmmscand');
   }, 180_000);
+});
+
+describe('tiering-shootout --plot over several seeds', () => {
+  it('draws each time series as its mean over the seeds at each simulated second, from the seeds that reached it', () => {
+    const runs = [
+      { rows: {}, series: { 'damon/top_tier_share': [[1, 0.2], [2, 0.6], [3, 0.9]] as Array<[number, number]> } },
+      { rows: {}, series: { 'damon/top_tier_share': [[1, 0.4], [2, 0.8]] as Array<[number, number]> } },
+    ];
+    expect(meanSeries(runs, 'damon/top_tier_share').map(([x, y]) => [x, Number(y.toFixed(6))])).toEqual([[1, 0.3], [2, 0.7], [3, 0.9]]);
+    expect(JSON.stringify(bench.plot!(runs, { preset: 'cxl-2node', seeds: [1, 2] }).title)).toContain('mean over seeds 1,2');
+  });
 });

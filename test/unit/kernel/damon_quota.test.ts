@@ -184,6 +184,28 @@ function paddrKdamond(k: Kernel, nrSchemes = 1): void {
 }
 const running = (k: Kernel) => damonSysfs(k).kdamonds.get(0).ctx!;
 
+/** `echo INPUT > F` leaves `want` in F, or fails with the errno `want` and changes nothing. */
+function writeGives(k: Kernel, f: string, input: string, want: string | KernelError): void {
+  const before = read(k, f);
+  const err = fails(k, f, input);
+  if (typeof want === 'string') expect(read(k, f)).toBe(want);
+  else {
+    expect(err).toBe(want);
+    expect(read(k, f)).toBe(before);
+  }
+}
+
+/** Scheme 0 promotes to node 0 under `quota` (quotas/bytes or quotas/ms), hottest first by
+ * nr_accesses, a new quota window every 100 ms; then the kdamond is turned on. */
+function migrateHotUnderQuota(k: Kernel, quota: 'bytes' | 'ms', value: number): void {
+  write(k, `${S0}/action`, 'migrate_hot\n');
+  write(k, `${S0}/target_nid`, '0\n');
+  write(k, `${S0}/quotas/${quota}`, `${value}\n`);
+  write(k, `${S0}/quotas/reset_interval_ms`, '100\n'); // every apply opens a window
+  write(k, `${S0}/quotas/weights/nr_accesses_permil`, '1000\n');
+  write(k, `${K0}/state`, 'on\n');
+}
+
 describe('quotas/goals, effective_bytes, intervals_goal, refresh_ms: files and errnos', () => {
   it('modes, size 4096 and defaults', () => {
     const k = bootPreset();
@@ -235,13 +257,7 @@ describe('quotas/goals, effective_bytes, intervals_goal, refresh_ms: files and e
     paddrKdamond(k);
     write(k, `${S0}/quotas/goals/nr_goals`, '1\n');
     const f = `${S0}/${file}`;
-    const before = read(k, f);
-    const err = fails(k, f, input);
-    if (typeof want === 'string') expect(read(k, f)).toBe(want);
-    else {
-      expect(err).toBe(want);
-      expect(read(k, f)).toBe(before);
-    }
+    writeGives(k, f, input, want);
   });
 
   it.each([
@@ -254,13 +270,7 @@ describe('quotas/goals, effective_bytes, intervals_goal, refresh_ms: files and e
   ] as const)('%s %j → %j', (f, input, want) => {
     const k = bootPreset();
     paddrKdamond(k);
-    const before = read(k, f);
-    const err = fails(k, f, input);
-    if (typeof want === 'string') expect(read(k, f)).toBe(want);
-    else {
-      expect(err).toBe(want);
-      expect(read(k, f)).toBe(before);
-    }
+    writeGives(k, f, input, want);
   });
 
   it('on: a memcg goal (no cgroup to name) and a tuned sample_us outside [min, max] are EINVAL', () => {
@@ -318,12 +328,7 @@ describe('quotas in the core (through sysfs)', () => {
     const k = bootPreset();
     await spawn(k, 'hotset size=512M node=1');
     paddrKdamond(k);
-    write(k, `${S0}/action`, 'migrate_hot\n');
-    write(k, `${S0}/target_nid`, '0\n');
-    write(k, `${S0}/quotas/bytes`, `${8 * MiB}\n`);
-    write(k, `${S0}/quotas/reset_interval_ms`, '100\n'); // every apply opens a window
-    write(k, `${S0}/quotas/weights/nr_accesses_permil`, '1000\n');
-    write(k, `${K0}/state`, 'on\n');
+    migrateHotUnderQuota(k, 'bytes', 8 * MiB);
     await advance(k, '1050ms');
     const ctx = running(k);
     const s = ctx.schemes[0]!;
@@ -338,12 +343,7 @@ describe('quotas in the core (through sysfs)', () => {
     const k = bootPreset();
     await spawn(k, 'hotset size=256M node=1');
     paddrKdamond(k);
-    write(k, `${S0}/action`, 'migrate_hot\n');
-    write(k, `${S0}/target_nid`, '0\n');
-    write(k, `${S0}/quotas/ms`, '1\n');
-    write(k, `${S0}/quotas/reset_interval_ms`, '100\n');
-    write(k, `${S0}/quotas/weights/nr_accesses_permil`, '1000\n');
-    write(k, `${K0}/state`, 'on\n');
+    migrateHotUnderQuota(k, 'ms', 1);
     await advance(k, '150ms');
     write(k, `${K0}/state`, 'update_schemes_effective_quotas\n');
     expect(read(k, `${S0}/quotas/effective_bytes`)).toBe(`${4 * MiB}\n`);
@@ -435,12 +435,7 @@ describe('contexts/0/addr_unit (paddr address unit, 6.18)', () => {
     const f = `${C0}/addr_unit`;
     expect(k.fs.stat(f)).toMatchObject({ mode: 0o100600, size: 4096 });
     expect(read(k, f)).toBe('1\n');
-    const err = fails(k, f, input);
-    if (typeof want === 'string') expect(read(k, f)).toBe(want);
-    else {
-      expect(err).toBe(want);
-      expect(read(k, f)).toBe('1\n');
-    }
+    writeGives(k, f, input, want);
   });
 
   it('paddr with addr_unit 4096: the default region in page units, stats in core units (pages), pages really moved', async () => {
