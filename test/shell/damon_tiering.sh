@@ -77,6 +77,13 @@ for _ in $(seq 12); do
 	[ "$u" -gt "$max_used" ] && max_used=$u
 done
 write_ok "$K/0/state" update_schemes_tried_regions
+# An apply can try nothing: when the last window stopped in the target's last region, the next
+# apply skips every region (damos_skip_charged_region) — then look at the following one.
+for _ in 1 2 3; do
+	[ "$(cat "$H/tried_regions/total_bytes")" -gt 0 ] && break
+	write_ok "$SIM/advance" 100ms >/dev/null
+	write_ok "$K/0/state" update_schemes_tried_regions
+done
 after_used=$(used_bp 0)
 after_share=$(share 0)
 note "after 12 s: DRAM used ${after_used} bp (highest ${max_used}), DRAM share of accesses ${after_share}"
