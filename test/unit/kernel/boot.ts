@@ -1,5 +1,7 @@
 // Boot a preset in process, in virtual time, for unit tests.
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import type { KernelError } from '../../../src/kernfs/index.js';
 import { parseMachineConfig, type MachineConfig } from '../../../src/kernel/config/machine.js';
 import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
 
@@ -29,4 +31,39 @@ export function errnoOf(fn: () => unknown): unknown {
     return e;
   }
   return undefined;
+}
+
+/**
+ * A DAMON module's parameter files (`/sys/module/<module>/parameters`): read, write (a line),
+ * the errno of a failing write, watermarks that keep its schemes active on a mostly free
+ * machine, and one row of a store table — a written value that reads back, or an errno with the
+ * file unchanged.
+ */
+export function moduleParams(module: string) {
+  const P = `sys/module/${module}/parameters`;
+  const read = (k: Kernel, f: string) => k.fs.readFile(`${P}/${f}`);
+  const write = (k: Kernel, f: string, v: string) => k.fs.writeFile(`${P}/${f}`, `${v}\n`);
+  const fails = (k: Kernel, f: string, v: string) => errnoOf(() => write(k, f, v)) as KernelError | undefined;
+  return {
+    P,
+    read,
+    write,
+    fails,
+    alwaysActive(k: Kernel): void {
+      write(k, 'wmarks_high', '1000');
+      write(k, 'wmarks_mid', '0');
+      write(k, 'wmarks_low', '0');
+    },
+    expectStore(name: string, input: string, want: string | KernelError): void {
+      const k = bootPreset();
+      const before = read(k, name);
+      if (typeof want === 'string') {
+        write(k, name, input);
+        expect(read(k, name)).toBe(`${want}\n`);
+      } else {
+        expect(fails(k, name, input)).toBe(want);
+        expect(read(k, name)).toBe(before);
+      }
+    },
+  };
 }

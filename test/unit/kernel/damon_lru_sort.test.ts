@@ -4,25 +4,16 @@
 // lru_sort.c builds them, and the schemes at work on the LRU model: hot pages end up on the
 // active list, pages gone cold on the inactive one.
 import { describe, expect, it } from 'vitest';
-import { EACCES, EBUSY, EINVAL, ERANGE, type KernelError } from '../../../src/kernfs/index.js';
+import { EACCES, EBUSY, EINVAL, ERANGE } from '../../../src/kernfs/index.js';
 import type { Kernel } from '../../../src/kernel/kernel.js';
 import { PG_ACTIVE } from '../../../src/kernel/mm/frames.js';
 import { damonLruSort } from '../../../src/kernel/mm/damon/lru_sort.js';
 import { biggestSystemRam } from '../../../src/kernel/mm/damon/paddr.js';
-import { advance, bootPreset, errnoOf, spawn } from './boot.js';
+import { advance, bootPreset, errnoOf, moduleParams, spawn } from './boot.js';
 
-const P = 'sys/module/damon_lru_sort/parameters';
-const read = (k: Kernel, f: string) => k.fs.readFile(`${P}/${f}`);
-const write = (k: Kernel, f: string, v: string) => k.fs.writeFile(`${P}/${f}`, `${v}\n`);
-const fails = (k: Kernel, f: string, v: string) => errnoOf(() => write(k, f, v)) as KernelError | undefined;
+const { P, read, write, fails, alwaysActive, expectStore } = moduleParams('damon_lru_sort');
 const UINT_MAX = 0xffffffff;
 
-/** Watermarks that keep the schemes active on a mostly free machine. */
-function alwaysActive(k: Kernel): void {
-  write(k, 'wmarks_high', '1000');
-  write(k, 'wmarks_mid', '0');
-  write(k, 'wmarks_low', '0');
-}
 
 describe('parameters (lru_sort.c defaults, module_param modes)', () => {
   it.each([
@@ -84,17 +75,7 @@ describe('parameters (lru_sort.c defaults, module_param modes)', () => {
     ['kdamond_pid', '5', EACCES],
     ['nr_lru_sorted_hot_regions', '0', EACCES],
     ['bytes_lru_sorted_cold_regions', '0', EACCES],
-  ] as const)('%s %j → %s (kstrtoul / kstrtobool; bad input changes nothing)', (name, input, want) => {
-    const k = bootPreset();
-    const before = read(k, name);
-    if (typeof want === 'string') {
-      write(k, name, input);
-      expect(read(k, name)).toBe(`${want}\n`);
-    } else {
-      expect(fails(k, name, input)).toBe(want);
-      expect(read(k, name)).toBe(before);
-    }
-  });
+  ] as const)('%s %j → %s (kstrtoul / kstrtobool; bad input changes nothing)', (name, input, want) => expectStore(name, input, want));
 });
 
 describe('enabled', () => {

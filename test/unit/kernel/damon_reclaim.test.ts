@@ -3,24 +3,15 @@
 // rules (inputs validated at start, exclusive start), and the scheme at work: cold pages of
 // the largest System RAM range paged out under the quota and the free_mem_rate watermarks.
 import { describe, expect, it } from 'vitest';
-import { EACCES, EBUSY, EINVAL, ERANGE, type KernelError } from '../../../src/kernfs/index.js';
+import { EACCES, EBUSY, EINVAL, ERANGE } from '../../../src/kernfs/index.js';
 import type { Kernel } from '../../../src/kernel/kernel.js';
 import { biggestSystemRam } from '../../../src/kernel/mm/damon/paddr.js';
 import { damonReclaim } from '../../../src/kernel/mm/damon/reclaim.js';
-import { advance, bootPreset, errnoOf, spawn } from './boot.js';
+import { advance, bootPreset, errnoOf, moduleParams, spawn } from './boot.js';
 
-const P = 'sys/module/damon_reclaim/parameters';
-const read = (k: Kernel, f: string) => k.fs.readFile(`${P}/${f}`);
-const write = (k: Kernel, f: string, v: string) => k.fs.writeFile(`${P}/${f}`, `${v}\n`);
-const fails = (k: Kernel, f: string, v: string) => errnoOf(() => write(k, f, v)) as KernelError | undefined;
+const { P, read, write, fails, alwaysActive, expectStore } = moduleParams('damon_reclaim');
 const vmstat = (k: Kernel, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(k.fs.readFile('proc/vmstat'))![1]);
 
-/** Watermarks that keep the scheme active on a mostly free machine. */
-function alwaysActive(k: Kernel): void {
-  write(k, 'wmarks_high', '1000');
-  write(k, 'wmarks_mid', '0');
-  write(k, 'wmarks_low', '0');
-}
 
 describe('parameters (reclaim.c defaults, module_param modes)', () => {
   it.each([
@@ -76,17 +67,7 @@ describe('parameters (reclaim.c defaults, module_param modes)', () => {
     ['enabled', 'maybe', EINVAL],
     ['kdamond_pid', '5', EACCES],
     ['nr_reclaimed_regions', '0', EACCES],
-  ] as const)('%s %j → %s (kstrtoul / kstrtobool; bad input changes nothing)', (name, input, want) => {
-    const k = bootPreset();
-    const before = read(k, name);
-    if (typeof want === 'string') {
-      write(k, name, input);
-      expect(read(k, name)).toBe(`${want}\n`);
-    } else {
-      expect(fails(k, name, input)).toBe(want);
-      expect(read(k, name)).toBe(before);
-    }
-  });
+  ] as const)('%s %j → %s (kstrtoul / kstrtobool; bad input changes nothing)', (name, input, want) => expectStore(name, input, want));
 });
 
 describe('enabled', () => {
