@@ -95,8 +95,9 @@ export function paddrOps(k: Kernel): DamonOperations {
       // the user runs and charges the other pfns in one sum: `pfnSkip` each.
       const each = (pass: (vma: Vma, j0: number, j1: number) => void) => {
         forEachUserRun(k, r.start, r.end, walk.needsActive, (proc, vma, i0, n, active) => walk.run(proc, vma, i0, n, active, (j0, j1) => pass(vma, j0, j1)));
-        const pfns = Math.ceil(r.end / PAGE_SIZE) - Math.floor(r.start / PAGE_SIZE);
-        ctx.charge(Math.max(0, pfns - walk.inspected) * costNs(k.config, 'pfnSkip'));
+        const others = Math.max(0, Math.ceil(r.end / PAGE_SIZE) - Math.floor(r.start / PAGE_SIZE) - walk.inspected);
+        ctx.charge(others * costNs(k.config, 'pfnSkip'));
+        trace('%s walk [%d, %d): %d user folios, %d other pfns', action, r.start, r.end, walk.inspected, others);
       };
       let bytes = 0;
       switch (action) {
