@@ -68,7 +68,7 @@ if [ -f "$SIM/spawn" ] && [ -f "$VMSTAT1" ]; then
 	before=$(active)
 	echo 1000 >"$P/wmarks_high"; echo 0 >"$P/wmarks_mid"; echo 0 >"$P/wmarks_low" # always active
 	echo 1000000 >"$P/cold_min_age"
-	echo 0 >"$P/quota_ms" # see DESIGN §8.4: a time quota over a mostly free node stays at its prior
+	content_is "$P/quota_ms" 10 # the default time quota: the walk pays for free pfns too (DESIGN §8.2)
 	write_ok "$P/enabled" Y
 	write_ok "$SIM/advance" 3s
 	gained=$(($(active) - before))

@@ -54,9 +54,11 @@ export const COST_NAMES = [
  * Costs a preset may leave out, with what they default to: `tlbFlushSync` (the wait for a flush
  * round to complete that a profile charges to the code after it — arm64's DSB ISH; 0 where the
  * IPI round trip already holds it) and `pteClearYoung` (kmmscand's per-PTE A-bit test-and-clear
- * plus the folio's idle/young flags; pteScan when absent).
+ * plus the folio's idle/young flags; pteScan when absent) and `pfnSkip` (a DAMON paddr walk's
+ * step over a pfn that holds no LRU folio: pfn_to_online_page plus damon_get_folio's failed
+ * LRU test / folio_try_get on its struct page; pteScan when absent).
  */
-export const OPTIONAL_COST_NAMES = ['tlbFlushSync', 'pteClearYoung'] as const;
+export const OPTIONAL_COST_NAMES = ['tlbFlushSync', 'pteClearYoung', 'pfnSkip'] as const;
 export type CostName = (typeof COST_NAMES)[number] | (typeof OPTIONAL_COST_NAMES)[number];
 
 export interface MachineConfig {
@@ -240,7 +242,7 @@ export function parseMachineConfig(raw: unknown): MachineConfig {
   for (const key of OPTIONAL_COST_NAMES) {
     const c = rawCosts[key];
     if (c === undefined) {
-      costs[key] = key === 'pteClearYoung' ? { ...costs.pteScan, source: `not given: pteScan (${costs.pteScan.source})` } : { value: 0, unit: 'us', source: 'not given: 0 (the flush round trip holds the wait)' };
+      costs[key] = key !== 'tlbFlushSync' ? { ...costs.pteScan, source: `not given: pteScan (${costs.pteScan.source})` } : { value: 0, unit: 'us', source: 'not given: 0 (the flush round trip holds the wait)' };
       continue;
     }
     if (!isObject(c)) throw new ConfigError(`costs.${key}`, 'must be { "value": n, "unit": "ns"|"us", "source": "..." }');

@@ -190,9 +190,9 @@ describe('sorting the LRU lists', () => {
     const pid = await spawn(k, 'hotset size=256M hot=0.0625 share=1 phase=4s node=1');
     alwaysActive(k);
     write(k, 'cold_min_age', '1000000'); // 1 s
-    // No time quota: the kdamond's walk of free memory costs nothing here, so a time quota
-    // measured over a mostly empty node stays at its 4 MiB/ms prior (DESIGN §8.4).
-    write(k, 'quota_ms', '0');
+    // The default time quota (quota_ms 10, 5 ms each scheme): the walk pays for the free pfns
+    // too, so from the second window the quota covers gigabytes per second (DESIGN §8.2).
+    expect(read(k, 'quota_ms')).toBe('10\n');
     const before = lruOf(k, pid);
     expect(before.hotActive + before.otherActive).toBe(0); // new anon pages start inactive
     write(k, 'enabled', 'Y');

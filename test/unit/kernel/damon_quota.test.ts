@@ -3,6 +3,7 @@
 // intervals tuning, and the quota's per-region rules through the sysfs front end, table driven.
 import { describe, expect, it } from 'vitest';
 import { EINVAL, ERANGE, type KernelError } from '../../../src/kernfs/index.js';
+import { costNs, PAGE_SIZE } from '../../../src/kernel/config/machine.js';
 import type { Kernel } from '../../../src/kernel/kernel.js';
 import { DamonRegion, newScheme, updateRegionAccessRate, type DamonCtx, type DamosScheme } from '../../../src/kernel/mm/damon/core.js';
 import {
@@ -357,6 +358,33 @@ describe('quotas in the core (through sysfs)', () => {
     expect(esz).not.toBe(4 * MiB);
     expect(esz / now).toBeGreaterThan(0.8);
     expect(esz / now).toBeLessThan(1.25);
+    write(k, `${K0}/state`, 'off\n');
+  });
+
+  it('a time quota over a mostly free node: the walk pays pfnSkip per pfn holding no user folio, so the measured throughput covers far more than the 4 MiB/ms prior', async () => {
+    const k = bootPreset();
+    await spawn(k, 'hotset size=64M node=1'); // 64 MiB of user pages in ~32 GiB of RAM
+    paddrKdamond(k);
+    write(k, `${S0}/action`, 'lru_prio\n'); // no young filter: pteScan per user folio, pfnSkip per other pfn
+    write(k, `${S0}/quotas/ms`, '1\n');
+    write(k, `${S0}/quotas/reset_interval_ms`, '100\n');
+    write(k, `${K0}/state`, 'on\n');
+    const prior = 4 * MiB; // PAGE_SIZE * 1024 bytes/ms × 1 ms: the first window's
+    await advance(k, '150ms');
+    write(k, `${K0}/state`, 'update_schemes_effective_quotas\n');
+    expect(read(k, `${S0}/quotas/effective_bytes`)).toBe(`${prior}\n`);
+    await advance(k, '500ms');
+    write(k, `${K0}/state`, 'update_schemes_effective_quotas\n');
+    const esz = Number(read(k, `${S0}/quotas/effective_bytes`).trim());
+    // Each charged page cost pfnSkip (no user folio) or pteScan (a user folio): the throughput
+    // lies between PAGE_SIZE per pteScan and PAGE_SIZE per pfnSkip, bytes per ms.
+    const perMs = (ns: number) => (PAGE_SIZE * 1e6) / ns;
+    const [skip, scan] = [costNs(k.config, 'pfnSkip'), costNs(k.config, 'pteScan')];
+    expect(esz).toBeGreaterThan(100 * prior);
+    expect(esz).toBeGreaterThanOrEqual(Math.floor(perMs(Math.max(skip, scan))));
+    expect(esz).toBeLessThanOrEqual(Math.ceil(perMs(Math.min(skip, scan))));
+    // Mostly free: the free pfns dominate the measure.
+    expect(esz / perMs(skip)).toBeGreaterThan(0.95);
     write(k, `${K0}/state`, 'off\n');
   });
 

@@ -27,6 +27,19 @@ describe('shipped presets', () => {
   });
 });
 
+describe('optional costs: pfnSkip (DAMON paddr\'s step over a pfn with no LRU folio)', () => {
+  it.each([
+    ['given in the preset', (_p: Record<string, unknown>) => {}, 4, 'struct page'],
+    ['left out: pteScan', (p: Record<string, unknown>) => { delete (p['costs'] as Record<string, unknown>)['pfnSkip']; }, 5, 'not given: pteScan'],
+  ])('%s', (_n, edit, ns, source) => {
+    const p = preset('cxl-2node');
+    edit(p);
+    const c = parseMachineConfig(p).costs.pfnSkip;
+    expect([c.value, c.unit]).toEqual([ns, 'ns']);
+    expect(c.source).toContain(source);
+  });
+});
+
 describe('CPU architecture and SPE', () => {
   it.each([
     ['cxl-2node', 'x86_64', false],

@@ -52,6 +52,8 @@ export class OpsFilterWalk {
   private readonly young = new Map<Vma, AccessStretches>();
   /** Pages passed so far (sz_filter_passed / PAGE_SIZE). */
   passed = 0;
+  /** Folios inspected so far (each charged `folioNs`). */
+  inspected = 0;
 
   constructor(
     private readonly k: Kernel,
@@ -81,6 +83,7 @@ export class OpsFilterWalk {
    */
   run(proc: Process, vma: Vma, i0: number, n: number, active: boolean, pass?: (j0: number, j1: number) => void): number {
     const v = this.verdicts[active ? 1 : 0]!;
+    this.inspected += n;
     if (!Array.isArray(v)) {
       this.charge(n * this.folioNs);
       if (v.rejected) return 0;

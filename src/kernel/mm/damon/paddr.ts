@@ -90,8 +90,15 @@ export function paddrOps(k: Kernel): DamonOperations {
       // damos_pa_filter_out on every folio of the region, in bulk; the kdamond pays the folio
       // walk per folio and an rmap walk per young check.
       const walk = new OpsFilterWalk(k, s, extra, now - ctx.sampleNs, now, (ns) => ctx.charge(ns), costNs(k.config, 'pteScan'), costNs(k.config, 'rmapWalk'));
-      const each = (pass: (vma: Vma, j0: number, j1: number) => void) =>
+      // The kernel's loop visits every pfn of the region (damon_get_folio(PHYS_PFN(addr)), then
+      // addr += folio_size, or PAGE_SIZE when no LRU folio is there); the walk here visits only
+      // the user runs and charges the other pfns in one sum: `pfnSkip` each.
+      const each = (pass: (vma: Vma, j0: number, j1: number) => void) => {
         forEachUserRun(k, r.start, r.end, walk.needsActive, (proc, vma, i0, n, active) => walk.run(proc, vma, i0, n, active, (j0, j1) => pass(vma, j0, j1)));
+        const others = Math.max(0, Math.ceil(r.end / PAGE_SIZE) - Math.floor(r.start / PAGE_SIZE) - walk.inspected);
+        ctx.charge(others * costNs(k.config, 'pfnSkip'));
+        trace('%s walk [%d, %d): %d user folios, %d other pfns', action, r.start, r.end, walk.inspected, others);
+      };
       let bytes = 0;
       switch (action) {
         case 'migrate_hot':
