@@ -11,7 +11,8 @@ require_damon_admin
 [ "$(cat "$K/nr_kdamonds")" = 0 ] || [ "$(cat "$K/0/state")" = off ] || skip "a kdamond is running"
 damo() { node "$TIERSIM_REPO/bin/damo.js" --root "$R" "$@"; }
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+# Leave the tree as found (later scripts expect nr_kdamonds 0 on a fresh mount).
+trap 'rm -rf "$out"; [ "$(cat "$K/0/state" 2>/dev/null)" = on ] && echo off >"$K/0/state"; echo 0 >"$K/nr_kdamonds"' EXIT
 
 sim_spawn "hotset size=64M node=1"
 wpid=$REPLY
