@@ -13,7 +13,7 @@ import { damonStatus, paLayout } from './status.js';
 import { defaultPaddrRegion, paddrRegionsOf } from './layout.js';
 import { parseRegions } from './record.js';
 import { startConfig } from './start.js';
-import { startKdamond, stopKdamonds, sysfsSupported } from './sysfs.js';
+import { KDAMONDS, startKdamond, stopKdamonds, sysRead, sysfsSupported } from './sysfs.js';
 import { formatAccessReport, reportDamon, snapshotRegions } from './sysfs-report.js';
 
 const files = (a: { root: string; debugfs: string }) => new KernelFiles(a.root, a.debugfs);
@@ -82,7 +82,7 @@ export async function damoMain(argv: string[], scriptName = 'damo'): Promise<num
       .usage('$0 <command> [options]\n\nThe DAMON user-space tool (a TypeScript port of damo), talking to the kernel only through files under --root.')
       .parserConfiguration({ 'duplicate-arguments-array': false })
       .option('root', { type: 'string', default: '/', describe: 'prefix of every kernel path (a tiersim mount, or / for the real kernel)' })
-      .option('damon_interface', { choices: ['sysfs', 'debugfs', 'auto'] as const, default: 'auto' as const, describe: "DAMON interface of 'status' (auto: sysfs when admin/kdamonds exists)" })
+      .option('damon_interface', { choices: ['sysfs', 'debugfs', 'auto'] as const, default: 'auto' as const, describe: "DAMON interface of 'status' (auto: sysfs when it has a kdamond or debugfs has no damon directory)" })
       .option('debugfs', { alias: 'd', type: 'string', default: '/sys/kernel/debug', describe: 'debugfs mount point (under --root)' })
       .command(
         'record <target..>',
@@ -180,7 +180,9 @@ export async function damoMain(argv: string[], scriptName = 'damo'): Promise<num
         (y) => y,
         (a) => {
           const fs = files(a);
-          const sysfs = a.damon_interface === 'sysfs' || (a.damon_interface === 'auto' && sysfsSupported(fs));
+          // auto: sysfs when it holds a kdamond, or when there is no DAMON debugfs to dump.
+          const auto = sysfsSupported(fs) && (!fs.isDir(fs.damonDir) || sysRead(fs, `${KDAMONDS}/nr_kdamonds`) !== '0');
+          const sysfs = a.damon_interface === 'sysfs' || (a.damon_interface === 'auto' && auto);
           process.stdout.write(sysfs ? reportDamon(fs) : `${JSON.stringify(damonStatus(fs), null, 2)}\n`);
         },
       )

@@ -42,7 +42,7 @@ damo report heats -i "$out/damon.data" --tres 50 --ares 50 >"$out/heats.txt" || 
 # With --heatmap, damo writes only the image (its text went to gnuplot).
 damo report heats -i "$out/damon.data" --resol 50 50 --heatmap "$out/heat.png" >"$out/heatmap.txt" || fail "damo report heats --heatmap failed"
 [ "$(head -c 8 "$out/heat.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] && [ ! -s "$out/heatmap.txt" ] && pass "heatmap written as a PNG image, nothing on stdout" || fail "heat.png is not a PNG, or stdout had $(wc -l <"$out/heatmap.txt") lines"
-damo --damon_interface debugfs status >"$out/status.json" && grep -q '"monitor_on": "off\\n"' "$out/status.json" && pass "damo status dumps the damon directory" || fail "damo status: $(head -5 "$out/status.json")"
+damo status >"$out/status.json" && grep -q '"monitor_on": "off\\n"' "$out/status.json" && pass "damo status dumps the damon directory" || fail "damo status: $(head -5 "$out/status.json")"
 damo pa_layout | grep -q '^Default paddr monitoring range: ' && pass "damo pa_layout prints the layout" || fail "damo pa_layout failed"
 [ -n "${pid:-}" ] && echo 9 >"$R/sim/processes/$pid/kill"
 
