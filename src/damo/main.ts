@@ -1,5 +1,5 @@
 // The damo port's command line: `damo record|schemes|report|status|pa_layout` (debugfs) and
-// `damo start|stop|status|report damon|report access` (sysfs), installed as
+// `damo start|tune|stop|status|report damon|report access` (sysfs), installed as
 // `damo` and as `tiersim damo`. A user-space program: it only opens paths under --root, so it
 // works against a tiersim mount, inside `tiersim shell`, and on a real kernel alike.
 import yargs, { type Argv } from 'yargs';
@@ -13,7 +13,7 @@ import { damonStatus, paLayout } from './status.js';
 import { defaultPaddrRegion, paddrRegionsOf } from './layout.js';
 import { parseRegions } from './record.js';
 import { startConfig } from './start.js';
-import { KDAMONDS, startKdamond, stopKdamonds, sysRead, sysfsSupported } from './sysfs.js';
+import { KDAMONDS, startKdamond, stopKdamonds, sysRead, sysfsSupported, tuneKdamond } from './sysfs.js';
 import { formatAccessReport, reportDamon, snapshotRegions } from './sysfs-report.js';
 
 const files = (a: { root: string; debugfs: string }) => new KernelFiles(a.root, a.debugfs);
@@ -45,6 +45,14 @@ function startOptions<T>(y: Argv<T>) {
     .option('damos_sz_region', { type: 'string', array: true, describe: 'min and max region size of the scheme (e.g. 4K max)' })
     .option('damos_age', { type: 'string', array: true, describe: 'min and max age of the scheme (e.g. 5s max)' })
     .option('damos_quotas', { type: 'string', array: true, describe: '<time (ms)> <size> <reset interval (ms)> [<sz> <nr_accesses> <age> weights]' });
+}
+
+/** `-r/--regions`, else for paddr the node's (`--numa_node`) or the largest System RAM. */
+function initRegions(fs: KernelFiles, a: { target?: string; target_pid?: number; ops?: string; regions?: string; numa_node?: number }): Array<[number, number]> {
+  if (a.regions) return parseRegions(a.regions);
+  const paddr = a.target === 'paddr' || (a.target === undefined && a.target_pid === undefined && (a.ops ?? 'paddr') === 'paddr');
+  if (!paddr) return [];
+  return a.numa_node !== undefined ? paddrRegionsOf(fs, a.numa_node) : [defaultPaddrRegion(fs)];
 }
 
 function distOptions<T>(y: Argv<T>, what: 'wss' | 'nr_regions') {
@@ -168,9 +176,16 @@ export async function damoMain(argv: string[], scriptName = 'damo'): Promise<num
         (y) => startOptions(y),
         (a) => {
           const fs = files(a);
-          const paddr = a.target === 'paddr' || (a.target === undefined && a.target_pid === undefined && (a.ops ?? 'paddr') === 'paddr');
-          const regions = a.regions ? parseRegions(a.regions) : !paddr ? [] : a.numa_node !== undefined ? paddrRegionsOf(fs, a.numa_node) : [defaultPaddrRegion(fs)];
-          startKdamond(fs, startConfig(a, regions));
+          startKdamond(fs, startConfig(a, initRegions(fs, a)));
+        },
+      )
+      .command(
+        'tune [target]',
+        "apply new parameters to the running kdamond 0 (sysfs 'commit'); unspecified ones return to their defaults",
+        (y) => startOptions(y),
+        (a) => {
+          const fs = files(a);
+          tuneKdamond(fs, startConfig(a, initRegions(fs, a)));
         },
       )
       .command('stop', 'turn every running kdamond off (sysfs)', (y) => y, (a) => void stopKdamonds(files(a)))

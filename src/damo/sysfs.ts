@@ -1,7 +1,8 @@
 // damo's DAMON sysfs backend (/sys/kernel/mm/damon/admin, mm/damon/sysfs.c), as damo 2.x/3.x's
 // _damon_sysfs.py drives it: one kdamond, one context, one target, optional init regions and
-// one DAMOS scheme written file by file, then `state on`; `state off`; `update_schemes_stats`
-// and `update_schemes_tried_regions` before reading stats and tried regions back.
+// one DAMOS scheme written file by file, then `state on` (`damo tune`: the same files, then
+// `commit`); `state off`; `update_schemes_stats` and `update_schemes_tried_regions` before
+// reading stats and tried regions back.
 // A failing kernel file reaches the user as "damo: <path>: <strerror>".
 import { DamoError } from './damon.js';
 
@@ -162,6 +163,21 @@ export function startKdamond(fs: DamonFiles, c: KdamondConfig): void {
   const on = runningKdamonds(fs);
   if (on.length > 0) throw new DamoError(`kdamond ${on[0]} is running; 'damo stop' first`);
   for (const [p, v] of kdamondWrites(c)) sysWrite(fs, p, v);
+}
+
+/**
+ * `damo tune`: the same files, minus nr_kdamonds and nr_contexts (a running kdamond keeps its
+ * directories), then `state commit` — the kernel applies them to the running context.
+ */
+export function tuneWrites(c: KdamondConfig): Array<[string, string]> {
+  const w = kdamondWrites(c).slice(2, -1);
+  w.push([`${kdamondDir(0)}/state`, 'commit']);
+  return w;
+}
+
+export function tuneKdamond(fs: DamonFiles, c: KdamondConfig): void {
+  if (!sysfsSupported(fs) || !runningKdamonds(fs).includes(0)) throw new DamoError('DAMON is not running (kdamond 0 is off); damo start first');
+  for (const [p, v] of tuneWrites(c)) sysWrite(fs, p, v);
 }
 
 /** `damo stop`: `state off` on every running kdamond. */

@@ -2,7 +2,8 @@
 # damo_sysfs.sh — the damo port's sysfs backend through a real mount, as damo 2.x/3.x is used:
 # `damo start --target_pid PID` writes one kdamond (vaddr, intervals, nr_regions, the stat scheme
 # damo adds) and turns it on; `damo status` prints it with scheme stats; `damo report access`
-# lists the tried regions (update_schemes_tried_regions); `damo stop` turns it off. A kernel
+# lists the tried regions (update_schemes_tried_regions); `damo tune` commits new parameters;
+# `damo stop` turns it off. A kernel
 # file's errno reaches the user as "damo: <path>: <strerror>" with exit 1.
 source "$(dirname "$0")/lib.sh"
 
@@ -53,6 +54,14 @@ n=$(grep -c '^[0-9]* *addr ' "$out/access.txt")
 first=$(cat "$C/schemes/0/tried_regions/0/start")
 grep -q "^0 *addr $first " "$out/access.txt" && pass "report access: region 0 starts at $first" || fail "first line: $(head -1 "$out/access.txt")"
 damo report access | grep -Eq '^0 +addr [0-9.]+ [KMGT]iB +size [0-9.]+ [KMG]?i?B +access [0-9]+ % +age ' && pass "report access: damo's detailed style" || fail "report access: $(damo report access | head -2)"
+
+# damo tune: new intervals and a scheme on the running kdamond (state commit), same kdamond.
+damo tune --target_pid "$wpid" -s 10000 -a 100000 --damos_action pageout --damos_age 10s max || fail "damo tune exited $?"
+content_is "$K/0/state" on
+content_is "$K/0/pid" "$kpid"
+content_is "$C/monitoring_attrs/intervals/aggr_us" 100000
+content_is "$C/schemes/0/action" pageout
+content_is "$C/schemes/0/access_pattern/age/min" 100
 
 damo stop || fail "damo stop exited $?"
 content_is "$K/0/state" off

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { DamoError } from '../../../src/damo/damon.js';
 import { startConfig, type StartArgs } from '../../../src/damo/start.js';
-import { KDAMONDS, ULONG_MAX, kdamondWrites, startKdamond, stopKdamonds, type DamonFiles } from '../../../src/damo/sysfs.js';
+import { KDAMONDS, ULONG_MAX, kdamondWrites, startKdamond, stopKdamonds, tuneKdamond, tuneWrites, type DamonFiles } from '../../../src/damo/sysfs.js';
 import { formatAccessReport, formatTimeNs, reportDamon, snapshotRegions } from '../../../src/damo/sysfs-report.js';
 import type { Kernel } from '../../../src/kernel/kernel.js';
 import { advance, bootPreset, spawn } from '../kernel/boot.js';
@@ -182,5 +182,30 @@ describe('damo status and report access read a running kdamond', () => {
     expect(formatAccessReport([{ start: 4 * 2 ** 30, end: (4 * 2 ** 30) + 8192, nrAccesses: 20, age: 7 }, { start: (4 * 2 ** 30) + 8192, end: 5 * 2 ** 30, nrAccesses: 0, age: 34 }], iv)).toBe(
       '0 addr 4.000 GiB size 8.000 KiB    access 100 % age 700 ms\n1 addr 4.000 GiB size 1023.992 MiB access 0 %   age 3.400 s\ntotal size: 1.000 GiB\n',
     );
+  });
+});
+
+describe('damo tune: new parameters on the running kdamond through commit', () => {
+  it('writes no nr_kdamonds/nr_contexts, ends with commit, and the kdamond keeps running with them', async () => {
+    const k = bootPreset();
+    const pid = await spawn(k, 'idle size=16M node=0');
+    const fs = files(k);
+    startKdamond(fs, startConfig({ ...DEFAULTS, target_pid: pid }, []));
+    const kpid = rd(k, `${K}/pid`);
+    const cfg = startConfig({ ...DEFAULTS, target_pid: pid, aggr: 200000, damos_action: ['pageout'], damos_age: ['1s', 'max'] }, []);
+    const w = tuneWrites(cfg);
+    expect(w.some(([p]) => /nr_kdamonds|nr_contexts/.test(p))).toBe(false);
+    expect(w.at(-1)).toEqual([`${K}/state`, 'commit']);
+    tuneKdamond(fs, cfg);
+    expect([rd(k, `${K}/state`), rd(k, `${K}/pid`)]).toEqual(['on', kpid]);
+    expect([rd(k, `${C}/monitoring_attrs/intervals/aggr_us`), rd(k, `${S}/action`), rd(k, `${S}/access_pattern/age/min`)]).toEqual(['200000', 'pageout', '5']);
+    // The kernel applies it: the idle target's regions get paged out (a stat scheme applies none).
+    await advance(k, '3s');
+    expect(reportDamon(fs)).toContain('action: pageout per aggr interval');
+    expect(Number(rd(k, `${S}/stats/sz_applied`))).toBeGreaterThan(0);
+  });
+
+  it('refuses when kdamond 0 is off', () => {
+    expect(() => tuneKdamond(files(bootPreset()), startConfig({ ...DEFAULTS, target: 'paddr' }, [[0, 2 ** 30]]))).toThrow(/not running/);
   });
 });
