@@ -1,4 +1,5 @@
-// The damo port's command line: `damo record|schemes|report|status|pa_layout`, installed as
+// The damo port's command line: `damo record|schemes|report|status|pa_layout` (debugfs) and
+// `damo start|tune|stop|status|report damon|report access` (sysfs), installed as
 // `damo` and as `tiersim damo`. A user-space program: it only opens paths under --root, so it
 // works against a tiersim mount, inside `tiersim shell`, and on a real kernel alike.
 import yargs, { type Argv } from 'yargs';
@@ -9,6 +10,11 @@ import { runRecord, runSchemes, type RecordOptions } from './record.js';
 import { runReportDist, runReportHeats } from './figures.js';
 import { loadRecord, reportRaw, type DistOptions } from './report.js';
 import { damonStatus, paLayout } from './status.js';
+import { defaultPaddrRegion, paddrRegionsOf } from './layout.js';
+import { parseRegions } from './record.js';
+import { startConfig } from './start.js';
+import { KDAMONDS, startKdamond, stopKdamonds, sysRead, sysfsSupported, tuneKdamond } from './sysfs.js';
+import { formatAccessReport, reportDamon, snapshotRegions } from './sysfs-report.js';
 
 const files = (a: { root: string; debugfs: string }) => new KernelFiles(a.root, a.debugfs);
 
@@ -26,6 +32,27 @@ function monitorOptions<T>(y: Argv<T>) {
 
 function recordOptions(a: { sample: number; aggr: number; updr: number; minr: number; maxr: number; rbuf: number; out: string; regions?: string; numa_node?: number; timeout?: number }): RecordOptions {
   return { sampleUs: a.sample, aggrUs: a.aggr, updateUs: a.updr, minNrRegions: a.minr, maxNrRegions: a.maxr, rbufLen: a.rbuf, out: a.out, regions: a.regions, numaNode: a.numa_node, timeoutS: a.timeout };
+}
+
+/** `damo start`'s options beyond the monitoring ones (damo 2.x/3.x names). */
+function startOptions<T>(y: Argv<T>) {
+  return monitorOptions(y)
+    .positional('target', { type: 'string', describe: 'paddr or the pid of the target process' })
+    .option('target_pid', { type: 'number', describe: 'pid of the virtual address space to monitor' })
+    .option('ops', { choices: ['vaddr', 'fvaddr', 'paddr'] as const, describe: 'operations set (default: vaddr with a pid, else paddr)' })
+    .option('damos_action', { type: 'string', array: true, describe: 'DAMOS action [target node] (one scheme; default: a stat scheme on every region)' })
+    .option('damos_access_rate', { type: 'string', array: true, describe: 'min and max access rate of the scheme (e.g. 0% 0%, 50% max)' })
+    .option('damos_sz_region', { type: 'string', array: true, describe: 'min and max region size of the scheme (e.g. 4K max)' })
+    .option('damos_age', { type: 'string', array: true, describe: 'min and max age of the scheme (e.g. 5s max)' })
+    .option('damos_quotas', { type: 'string', array: true, describe: '<time (ms)> <size> <reset interval (ms)> [<sz> <nr_accesses> <age> weights]' });
+}
+
+/** `-r/--regions`, else for paddr the node's (`--numa_node`) or the largest System RAM. */
+function initRegions(fs: KernelFiles, a: { target?: string; target_pid?: number; ops?: string; regions?: string; numa_node?: number }): Array<[number, number]> {
+  if (a.regions) return parseRegions(a.regions);
+  const paddr = a.target === 'paddr' || (a.target === undefined && a.target_pid === undefined && (a.ops ?? 'paddr') === 'paddr');
+  if (!paddr) return [];
+  return a.numa_node !== undefined ? paddrRegionsOf(fs, a.numa_node) : [defaultPaddrRegion(fs)];
 }
 
 function distOptions<T>(y: Argv<T>, what: 'wss' | 'nr_regions') {
@@ -63,6 +90,7 @@ export async function damoMain(argv: string[], scriptName = 'damo'): Promise<num
       .usage('$0 <command> [options]\n\nThe DAMON user-space tool (a TypeScript port of damo), talking to the kernel only through files under --root.')
       .parserConfiguration({ 'duplicate-arguments-array': false })
       .option('root', { type: 'string', default: '/', describe: 'prefix of every kernel path (a tiersim mount, or / for the real kernel)' })
+      .option('damon_interface', { choices: ['sysfs', 'debugfs', 'auto'] as const, default: 'auto' as const, describe: "DAMON interface of 'status' (auto: sysfs when it has a kdamond or debugfs has no damon directory)" })
       .option('debugfs', { alias: 'd', type: 'string', default: '/sys/kernel/debug', describe: 'debugfs mount point (under --root)' })
       .command(
         'record <target..>',
@@ -130,9 +158,49 @@ export async function damoMain(argv: string[], scriptName = 'damo'): Promise<num
               );
             },
           )
-          .demandCommand(1, 'name a report: raw, wss, nr_regions or heats'),
+          .command('damon', 'the running DAMON through sysfs: kdamonds, contexts, targets, schemes and their stats', (z) => z, (a) => void process.stdout.write(reportDamon(files(a))))
+          .command(
+            'access',
+            "a snapshot of the running DAMON's regions (sysfs update_schemes_tried_regions)",
+            (z) => z.option('raw_number', { type: 'boolean', default: false, describe: 'print addresses, sizes and ages (ns) as plain numbers' }),
+            (a) => {
+              const { regions, iv } = snapshotRegions(files(a));
+              process.stdout.write(formatAccessReport(regions, iv, a.raw_number));
+            },
+          )
+          .demandCommand(1, 'name a report: raw, wss, nr_regions, heats, damon or access'),
       )
-      .command('status', 'dump the DAMON debugfs directory as JSON', (y) => y, (a) => void process.stdout.write(`${JSON.stringify(damonStatus(files(a)), null, 2)}\n`))
+      .command(
+        'start [target]',
+        'start DAMON through sysfs on TARGET (paddr or a pid, or --target_pid) and return',
+        (y) => startOptions(y),
+        (a) => {
+          const fs = files(a);
+          startKdamond(fs, startConfig(a, initRegions(fs, a)));
+        },
+      )
+      .command(
+        'tune [target]',
+        "apply new parameters to the running kdamond 0 (sysfs 'commit'); unspecified ones return to their defaults",
+        (y) => startOptions(y),
+        (a) => {
+          const fs = files(a);
+          tuneKdamond(fs, startConfig(a, initRegions(fs, a)));
+        },
+      )
+      .command('stop', 'turn every running kdamond off (sysfs)', (y) => y, (a) => void stopKdamonds(files(a)))
+      .command(
+        'status',
+        'the running DAMON (sysfs, as report damon), or the DAMON debugfs directory as JSON',
+        (y) => y,
+        (a) => {
+          const fs = files(a);
+          // auto: sysfs when it holds a kdamond, or when there is no DAMON debugfs to dump.
+          const auto = sysfsSupported(fs) && (!fs.isDir(fs.damonDir) || sysRead(fs, `${KDAMONDS}/nr_kdamonds`) !== '0');
+          const sysfs = a.damon_interface === 'sysfs' || (a.damon_interface === 'auto' && auto);
+          process.stdout.write(sysfs ? reportDamon(fs) : `${JSON.stringify(damonStatus(fs), null, 2)}\n`);
+        },
+      )
       .command('pa_layout', 'physical address layout: System RAM by node and memory-block state', (y) => y, (a) => void process.stdout.write(paLayout(files(a))))
       .demandCommand(1, 'name a command; see --help')
       .strict()
