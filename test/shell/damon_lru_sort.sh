@@ -72,7 +72,14 @@ if [ -f "$SIM/spawn" ] && [ -f "$VMSTAT1" ]; then
 	write_ok "$P/enabled" Y
 	write_ok "$SIM/advance" 3s
 	gained=$(($(active) - before))
-	# 4096 hot pages; region edges may take a few neighbours along, the cold scheme puts them back
+	# 4096 hot pages; region edges may take cold neighbours along (where they fall depends on the
+	# kdamond's random splits, so on what ran before), and the cold scheme puts those back once
+	# they are cold_min_age old: give it up to 10 more seconds.
+	for _ in $(seq 10); do
+		[ "$gained" -le 4400 ] && break
+		write_ok "$SIM/advance" 1s >/dev/null
+		gained=$(($(active) - before))
+	done
 	[ "$gained" -ge 3900 ] && [ "$gained" -le 4400 ] && pass "the hot set moved to the active list: +$gained pages (hot set 4096)" || fail "nr_active_anon +$gained, the hot set is 4096 pages"
 	[ "$(cat "$P/bytes_lru_sorted_hot_regions")" -ge $((4096 * 4096)) ] && pass "bytes_lru_sorted_hot_regions $(cat "$P/bytes_lru_sorted_hot_regions")" || fail "bytes_lru_sorted_hot_regions $(cat "$P/bytes_lru_sorted_hot_regions")"
 	[ "$(cat "$P/nr_lru_sort_tried_cold_regions")" -gt 0 ] && pass "cold regions tried: $(cat "$P/nr_lru_sort_tried_cold_regions")" || fail "no cold region tried"
