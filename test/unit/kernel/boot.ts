@@ -1,7 +1,7 @@
 // Boot a preset in process, in virtual time, for unit tests.
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import type { KernelError } from '../../../src/kernfs/index.js';
+import { EBUSY, EINVAL, type KernelError } from '../../../src/kernfs/index.js';
 import { parseMachineConfig, type MachineConfig } from '../../../src/kernel/config/machine.js';
 import { bootKernel, type Kernel } from '../../../src/kernel/kernel.js';
 
@@ -53,6 +53,29 @@ export function moduleParams(module: string) {
       write(k, 'wmarks_high', '1000');
       write(k, 'wmarks_mid', '0');
       write(k, 'wmarks_low', '0');
+    },
+    /** `enabled Y` after writing `value` to `name` is EINVAL, and the module stays off. */
+    expectStartRefused(name: string, value: string): void {
+      const k = bootPreset();
+      write(k, name, value);
+      expect(fails(k, 'enabled', 'Y')).toBe(EINVAL);
+      expect(read(k, 'enabled')).toBe('N\n');
+      expect(read(k, 'kdamond_pid')).toBe('-1\n');
+    },
+    /**
+     * While the module runs, a sysfs kdamond and the debugfs monitor targeting `pid` cannot
+     * start (EBUSY); returns the sysfs kdamond's state file so the caller can start it later.
+     */
+    expectFrontEndsBusy(k: Kernel, pid: number): string {
+      const KD = 'sys/kernel/mm/damon/admin/kdamonds';
+      k.fs.writeFile(`${KD}/nr_kdamonds`, '1');
+      k.fs.writeFile(`${KD}/0/contexts/nr_contexts`, '1');
+      k.fs.writeFile(`${KD}/0/contexts/0/targets/nr_targets`, '1');
+      k.fs.writeFile(`${KD}/0/contexts/0/targets/0/pid_target`, `${pid}`);
+      expect(errnoOf(() => k.fs.writeFile(`${KD}/0/state`, 'on'))).toBe(EBUSY);
+      k.fs.writeFile('sys/kernel/debug/damon/target_ids', `${pid}`);
+      expect(errnoOf(() => k.fs.writeFile('sys/kernel/debug/damon/monitor_on', 'on'))).toBe(EBUSY);
+      return `${KD}/0/state`;
     },
     expectStore(name: string, input: string, want: string | KernelError): void {
       const k = bootPreset();

@@ -11,7 +11,7 @@ import { damonLruSort } from '../../../src/kernel/mm/damon/lru_sort.js';
 import { biggestSystemRam } from '../../../src/kernel/mm/damon/paddr.js';
 import { advance, bootPreset, errnoOf, moduleParams, spawn } from './boot.js';
 
-const { P, read, write, fails, alwaysActive, expectStore } = moduleParams('damon_lru_sort');
+const { P, read, write, fails, alwaysActive, expectStore, expectStartRefused, expectFrontEndsBusy } = moduleParams('damon_lru_sort');
 const UINT_MAX = 0xffffffff;
 
 
@@ -100,13 +100,7 @@ describe('enabled', () => {
     ['min_nr_regions', '2'], // damon_set_attrs: below 3
     ['max_nr_regions', '5'], // below min_nr_regions (10)
     ['monitor_region_start', '8192'], // above monitor_region_end (0)
-  ] as const)('Y with %s %s is EINVAL and leaves it off', (name, value) => {
-    const k = bootPreset();
-    write(k, name, value);
-    expect(fails(k, 'enabled', 'Y')).toBe(EINVAL);
-    expect(read(k, 'enabled')).toBe('N\n');
-    expect(read(k, 'kdamond_pid')).toBe('-1\n');
-  });
+  ] as const)('Y with %s %s is EINVAL and leaves it off', (name, value) => expectStartRefused(name, value));
 
   it('starts exclusively: not beside DAMON_RECLAIM, sysfs or debugfs DAMON', async () => {
     const k = bootPreset();
@@ -114,14 +108,7 @@ describe('enabled', () => {
     write(k, 'enabled', 'Y');
     const RP = 'sys/module/damon_reclaim/parameters';
     expect(errnoOf(() => k.fs.writeFile(`${RP}/enabled`, 'Y'))).toBe(EBUSY);
-    const KD = 'sys/kernel/mm/damon/admin/kdamonds';
-    k.fs.writeFile(`${KD}/nr_kdamonds`, '1');
-    k.fs.writeFile(`${KD}/0/contexts/nr_contexts`, '1');
-    k.fs.writeFile(`${KD}/0/contexts/0/targets/nr_targets`, '1');
-    k.fs.writeFile(`${KD}/0/contexts/0/targets/0/pid_target`, `${pid}`);
-    expect(errnoOf(() => k.fs.writeFile(`${KD}/0/state`, 'on'))).toBe(EBUSY);
-    k.fs.writeFile('sys/kernel/debug/damon/target_ids', `${pid}`);
-    expect(errnoOf(() => k.fs.writeFile('sys/kernel/debug/damon/monitor_on', 'on'))).toBe(EBUSY);
+    const state = expectFrontEndsBusy(k, pid);
     write(k, 'enabled', 'N');
     k.fs.writeFile(`${RP}/enabled`, 'Y');
     expect(fails(k, 'enabled', 'Y')).toBe(EBUSY);

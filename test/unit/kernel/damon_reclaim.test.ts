@@ -7,9 +7,9 @@ import { EACCES, EBUSY, EINVAL, ERANGE } from '../../../src/kernfs/index.js';
 import type { Kernel } from '../../../src/kernel/kernel.js';
 import { biggestSystemRam } from '../../../src/kernel/mm/damon/paddr.js';
 import { damonReclaim } from '../../../src/kernel/mm/damon/reclaim.js';
-import { advance, bootPreset, errnoOf, moduleParams, spawn } from './boot.js';
+import { advance, bootPreset, moduleParams, spawn } from './boot.js';
 
-const { P, read, write, fails, alwaysActive, expectStore } = moduleParams('damon_reclaim');
+const { P, read, write, fails, alwaysActive, expectStore, expectStartRefused, expectFrontEndsBusy } = moduleParams('damon_reclaim');
 const vmstat = (k: Kernel, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(k.fs.readFile('proc/vmstat'))![1]);
 
 
@@ -93,28 +93,15 @@ describe('enabled', () => {
     ['aggr_interval', '0'], // min_age / aggr_interval
     ['sample_interval', '200000'], // above aggr_interval
     ['monitor_region_start', '8192'], // above monitor_region_end (0)
-  ] as const)('Y with %s %s is EINVAL and leaves it off', (name, value) => {
-    const k = bootPreset();
-    write(k, name, value);
-    expect(fails(k, 'enabled', 'Y')).toBe(EINVAL);
-    expect(read(k, 'enabled')).toBe('N\n');
-    expect(read(k, 'kdamond_pid')).toBe('-1\n');
-  });
+  ] as const)('Y with %s %s is EINVAL and leaves it off', (name, value) => expectStartRefused(name, value));
 
   it('starts exclusively: while it runs the sysfs and debugfs front ends cannot start, and it cannot start while they run', async () => {
     const k = bootPreset();
     const pid = await spawn(k, 'hotset size=16M node=0');
     write(k, 'enabled', 'Y');
-    const KD = 'sys/kernel/mm/damon/admin/kdamonds';
-    k.fs.writeFile(`${KD}/nr_kdamonds`, '1');
-    k.fs.writeFile(`${KD}/0/contexts/nr_contexts`, '1');
-    k.fs.writeFile(`${KD}/0/contexts/0/targets/nr_targets`, '1');
-    k.fs.writeFile(`${KD}/0/contexts/0/targets/0/pid_target`, `${pid}`);
-    expect(errnoOf(() => k.fs.writeFile(`${KD}/0/state`, 'on'))).toBe(EBUSY);
-    k.fs.writeFile('sys/kernel/debug/damon/target_ids', `${pid}`);
-    expect(errnoOf(() => k.fs.writeFile('sys/kernel/debug/damon/monitor_on', 'on'))).toBe(EBUSY);
+    const state = expectFrontEndsBusy(k, pid);
     write(k, 'enabled', 'N');
-    k.fs.writeFile(`${KD}/0/state`, 'on');
+    k.fs.writeFile(state, 'on');
     expect(fails(k, 'enabled', 'Y')).toBe(EBUSY);
     expect(read(k, 'enabled')).toBe('N\n');
   });
