@@ -33,6 +33,17 @@ export function errnoOf(fn: () => unknown): unknown {
   return undefined;
 }
 
+/** `echo INPUT > F` leaves `want` in F, or fails with the errno `want` and changes nothing. */
+export function writeGives(k: Kernel, f: string, input: string, want: string | KernelError): void {
+  const before = k.fs.readFile(f);
+  const err = errnoOf(() => k.fs.writeFile(f, input));
+  if (typeof want === 'string') expect(k.fs.readFile(f)).toBe(want);
+  else {
+    expect(err).toBe(want);
+    expect(k.fs.readFile(f)).toBe(before);
+  }
+}
+
 /**
  * A DAMON module's parameter files (`/sys/module/<module>/parameters`): read, write (a line),
  * the errno of a failing write, watermarks that keep its schemes active on a mostly free
@@ -53,6 +64,13 @@ export function moduleParams(module: string) {
       write(k, 'wmarks_high', '1000');
       write(k, 'wmarks_mid', '0');
       write(k, 'wmarks_low', '0');
+    },
+    /** The file's mode and size (sysfs: 4096) and what it reads at boot. */
+    expectFile(name: string, mode: number, value: string): void {
+      const k = bootPreset();
+      expect(k.fs.stat(`${P}/${name}`).mode & 0o777).toBe(mode);
+      expect(k.fs.stat(`${P}/${name}`).size).toBe(4096);
+      expect(read(k, name)).toBe(`${value}\n`);
     },
     /** `enabled Y` after writing `value` to `name` is EINVAL, and the module stays off. */
     expectStartRefused(name: string, value: string): void {

@@ -11,7 +11,7 @@ import { damonLruSort } from '../../../src/kernel/mm/damon/lru_sort.js';
 import { biggestSystemRam } from '../../../src/kernel/mm/damon/paddr.js';
 import { advance, bootPreset, errnoOf, moduleParams, spawn } from './boot.js';
 
-const { P, read, write, fails, alwaysActive, expectStore, expectStartRefused, expectFrontEndsBusy } = moduleParams('damon_lru_sort');
+const { P, read, write, fails, alwaysActive, expectFile, expectStore, expectStartRefused, expectFrontEndsBusy } = moduleParams('damon_lru_sort');
 const UINT_MAX = 0xffffffff;
 
 
@@ -45,12 +45,7 @@ describe('parameters (lru_sort.c defaults, module_param modes)', () => {
     ['nr_lru_sorted_cold_regions', 0o400, '0'],
     ['bytes_lru_sorted_cold_regions', 0o400, '0'],
     ['nr_cold_quota_exceeds', 0o400, '0'],
-  ] as const)('%s: mode %o, reads %j', (name, mode, value) => {
-    const k = bootPreset();
-    expect(k.fs.stat(`${P}/${name}`).mode & 0o777).toBe(mode);
-    expect(k.fs.stat(`${P}/${name}`).size).toBe(4096);
-    expect(read(k, name)).toBe(`${value}\n`);
-  });
+  ] as const)('%s: mode %o, reads %j', (name, mode, value) => expectFile(name, mode, value));
 
   it('has exactly the parameters of 6.18 (no quota_sz, skip_anon or quota goals)', () => {
     const k = bootPreset();

@@ -10,7 +10,7 @@ import {
   coldScore, feedLoopNextInput, hotScore, intervalsAdaptationBp, intervalsScore, minScoreFor, nodeMemBp, setEffectiveQuota, tunedSampleUs, type DamosQuotaGoal,
 } from '../../../src/kernel/mm/damon/quota.js';
 import { damonSysfs } from '../../../src/kernel/mm/damon/sysfs.js';
-import { advance, bootPreset, errnoOf, spawn } from './boot.js';
+import { advance, bootPreset, errnoOf, spawn, writeGives } from './boot.js';
 
 const UL = 18446744073709551615n;
 const MiB = 1 << 20;
@@ -184,17 +184,6 @@ function paddrKdamond(k: Kernel, nrSchemes = 1): void {
   for (let i = 0; i < nrSchemes; i++) for (const p of ['sz', 'nr_accesses', 'age']) write(k, `${C0}/schemes/${i}/access_pattern/${p}/max`, `${UL}\n`);
 }
 const running = (k: Kernel) => damonSysfs(k).kdamonds.get(0).ctx!;
-
-/** `echo INPUT > F` leaves `want` in F, or fails with the errno `want` and changes nothing. */
-function writeGives(k: Kernel, f: string, input: string, want: string | KernelError): void {
-  const before = read(k, f);
-  const err = fails(k, f, input);
-  if (typeof want === 'string') expect(read(k, f)).toBe(want);
-  else {
-    expect(err).toBe(want);
-    expect(read(k, f)).toBe(before);
-  }
-}
 
 /** Scheme 0 promotes to node 0 under `quota` (quotas/bytes or quotas/ms), hottest first by
  * nr_accesses, a new quota window every 100 ms; then the kdamond is turned on. */

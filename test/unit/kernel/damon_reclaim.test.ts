@@ -9,7 +9,7 @@ import { biggestSystemRam } from '../../../src/kernel/mm/damon/paddr.js';
 import { damonReclaim } from '../../../src/kernel/mm/damon/reclaim.js';
 import { advance, bootPreset, moduleParams, spawn } from './boot.js';
 
-const { P, read, write, fails, alwaysActive, expectStore, expectStartRefused, expectFrontEndsBusy } = moduleParams('damon_reclaim');
+const { read, write, fails, alwaysActive, expectFile, expectStore, expectStartRefused, expectFrontEndsBusy } = moduleParams('damon_reclaim');
 const vmstat = (k: Kernel, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(k.fs.readFile('proc/vmstat'))![1]);
 
 
@@ -41,12 +41,7 @@ describe('parameters (reclaim.c defaults, module_param modes)', () => {
     ['nr_reclaimed_regions', 0o400, '0'],
     ['bytes_reclaimed_regions', 0o400, '0'],
     ['nr_quota_exceeds', 0o400, '0'],
-  ] as const)('%s: mode %o, reads %j', (name, mode, value) => {
-    const k = bootPreset();
-    expect(k.fs.stat(`${P}/${name}`).mode & 0o777).toBe(mode);
-    expect(k.fs.stat(`${P}/${name}`).size).toBe(4096);
-    expect(read(k, name)).toBe(`${value}\n`);
-  });
+  ] as const)('%s: mode %o, reads %j', (name, mode, value) => expectFile(name, mode, value));
 
   it.each([
     // [parameter, input, errno | what it reads back]

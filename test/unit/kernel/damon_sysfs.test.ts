@@ -5,7 +5,7 @@ import { EBUSY, EINVAL, ENOMEM, EPERM, ERANGE, type KernelError } from '../../..
 import type { Kernel } from '../../../src/kernel/kernel.js';
 import { biggestSystemRam } from '../../../src/kernel/mm/damon/paddr.js';
 import { damonSysfs } from '../../../src/kernel/mm/damon/sysfs.js';
-import { advance, bootPreset, errnoOf, spawn } from './boot.js';
+import { advance, bootPreset, errnoOf, spawn, writeGives } from './boot.js';
 
 const A = 'sys/kernel/mm/damon/admin/kdamonds';
 const K0 = `${A}/0`;
@@ -468,14 +468,7 @@ describe('schemes (sysfs-schemes.c)', () => {
   ] as const)('%s %j → %j', (file, input, want) => {
     const k = bootPreset();
     withScheme(k);
-    const f = `${S0}/${file}`;
-    const before = read(k, f);
-    const err = fails(k, f, input);
-    if (typeof want === 'string') expect(read(k, f)).toBe(want);
-    else {
-      expect(err).toBe(want);
-      expect(read(k, f)).toBe(before);
-    }
+    writeGives(k, `${S0}/${file}`, input, want);
   });
 
   it('nr_schemes: errnos, and a rewrite resets a scheme to defaults', () => {
